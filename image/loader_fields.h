@@ -1,0 +1,47 @@
+/*
+ * loader_fields.h - the fields of stage 1 and stage 2 that the image
+ * builder fills in. The NASM half is bootloader/loader_fields.inc;
+ * tests/test_layout.py checks that both agree field by field.
+ */
+#ifndef LOADER_FIELDS_H
+#define LOADER_FIELDS_H
+
+#include <stdint.h>
+
+#define SECTOR_SIZE 512
+
+/* Stage 1: the boot sector reads stage 2 with the INT 13h AH=42h disk
+ * address packet stored at this offset; the builder fills in sectors and lba. */
+#define STAGE1_DAP_OFFSET 0x1A8
+#define STAGE1_LOAD_ADDRESS 0x7C00
+#define STAGE2_LOAD_ADDRESS 0x7E00
+#define STAGE2_MAX_SECTORS 64
+
+/* INT 13h AH=42h disk address packet (EDD 3.0, T13/1572D, section 8.1). */
+struct disk_address_packet {
+    uint8_t size; /* 0x10 */
+    uint8_t reserved;
+    uint16_t sectors;
+    uint16_t buffer_offset;
+    uint16_t buffer_segment;
+    uint64_t lba;
+} __attribute__((packed));
+
+/* Stage 2: a header right after its first jump. */
+#define STAGE2_MAGIC 0x444C3253u /* "S2LD" */
+#define STAGE2_HEADER_VERSION 1
+#define STAGE2_CMDLINE_MAX 256
+
+struct stage2_header {
+    uint8_t jump[4];
+    uint32_t magic;
+    uint16_t version;
+    uint16_t size;
+    uint32_t kernel_lba;
+    uint32_t kernel_sectors;
+    uint32_t kernel_size;
+    uint64_t kernel_checksum;
+    char cmdline[STAGE2_CMDLINE_MAX];
+} __attribute__((packed));
+
+#endif
