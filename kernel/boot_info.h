@@ -72,7 +72,7 @@ struct boot_info {
     uint64_t stack_bottom;      /* the stack RSP points into at entry */
     uint64_t stack_top;
     uint64_t identity_map_end;  /* [0, identity_map_end) is identity-mapped */
-    uint32_t disk_read_calls;   /* successful INT 13h reads, both stages */
+    uint32_t disk_read_calls;   /* INT 13h read calls stage 2 made for the kernel */
     uint32_t disk_sectors_read; /* sectors those reads delivered */
     uint32_t disk_retries;      /* failed reads retried after a disk reset */
     uint32_t reserved1;

@@ -1,0 +1,237 @@
+; stage1.asm - the boot sector (MBR): load stage 2 from the disk and jump to it.
+;
+; The BIOS reads the first sector of the boot disk to 0x7C00 and jumps there
+; in 16-bit real mode with the boot drive number in DL. This sector has one
+; job: read stage 2 (its place on the disk is written into the disk address
+; packet below by the image builder) to 0x7E00 and jump to it.
+;
+; Layout of the 512 bytes (offsets in hex):
+;   000-002  jmp short + nop, as a FAT boot sector starts
+;   003-059  room for a BIOS Parameter Block: some BIOSes booting a USB stick
+;            in floppy emulation write a BPB here, so no code lives here
+;   05A-0D9  code, part 1
+;   0DA-0DF  left zero: Windows stores a disk timestamp here
+;   0E0-1A7  code, part 2, and messages
+;   1A8-1B7  disk address packet for stage 2, filled in by the image builder
+;   1B8-1BD  disk signature and 2 reserved bytes (the image builder keeps them)
+;   1BE-1FD  partition table, four 16-byte entries (written by the image builder)
+;   1FE-1FF  boot signature 0x55 0xAA
+
+%include "loader_fields.inc"
+
+bits 16
+org STAGE1_LOAD_ADDRESS
+
+BPB_END             equ 0x5A    ; a FAT32 BPB (the longest kind) ends here
+TIMESTAMP_AREA      equ 0xDA    ; 6 bytes Windows uses for a disk timestamp
+TIMESTAMP_AREA_END  equ 0xE0
+DISK_SIGNATURE      equ 0x1B8   ; 4-byte disk signature, then 2 reserved bytes
+PARTITION_TABLE     equ 0x1BE
+BOOT_SIGNATURE      equ 0xAA55  ; bytes 0x55 0xAA at offset 0x1FE
+
+DISK_READ_TRIES     equ 3       ; floppies and old drives fail the first read while the motor spins up
+
+; BIOS services used here
+BIOS_VIDEO          equ 0x10
+  VIDEO_TELETYPE    equ 0x0E    ; AH=0Eh: write AL as a teletype character
+BIOS_DISK           equ 0x13
+  DISK_RESET        equ 0x00    ; AH=00h: reset the disk system
+  DISK_READ_CHS     equ 0x02    ; AH=02h: read sectors by cylinder/head/sector
+  DISK_GET_GEOMETRY equ 0x08    ; AH=08h: drive parameters
+  DISK_EXT_CHECK    equ 0x41    ; AH=41h: are the EDD extensions present?
+  DISK_READ_LBA     equ 0x42    ; AH=42h: extended read with a disk address packet
+  EDD_CHECK_IN      equ 0x55AA  ; BX value for AH=41h
+  EDD_CHECK_OUT     equ 0xAA55  ; BX comes back swapped when extensions exist
+  EDD_PACKET_ACCESS equ 1       ; CX bit 0: AH=42h..44h,47h,48h supported
+
+COM1                equ 0x3F8   ; first serial port
+  UART_LSR          equ 5       ; line status register
+  UART_LSR_THRE     equ 0x20    ; bit 5: transmit holding register empty
+
+start:
+    jmp short skip_parameter_block
+    nop
+    times BPB_END - ($ - $$) db 0
+
+skip_parameter_block:
+    ; Some BIOSes jump to 07C0:0000 rather than 0000:7C00. Everything here
+    ; is assembled for segment 0, so reload CS with a far jump and set the
+    ; other segment registers to 0. Interrupts stay off while SS:SP changes.
+    cli
+    xor ax, ax
+    mov ds, ax
+    mov es, ax
+    mov ss, ax
+    mov sp, STAGE1_LOAD_ADDRESS     ; the stack grows down from just below us
+    jmp 0:segments_are_normalised
+segments_are_normalised:
+    sti
+    cld
+    mov [boot_drive], dl
+
+    ; Ask whether the BIOS has the EDD extensions (LBA reads). Without them
+    ; we fall back to cylinder/head/sector reads.
+    mov ah, DISK_EXT_CHECK
+    mov bx, EDD_CHECK_IN
+    int BIOS_DISK
+    jc use_chs_reads
+    cmp bx, EDD_CHECK_OUT
+    jne use_chs_reads
+    test cl, EDD_PACKET_ACCESS
+    jnz read_stage2
+
+use_chs_reads:
+    ; AH=08h: DH = last head number, CL bits 0-5 = sectors per track.
+    ; A non-zero sectors_per_track from here on means "read by CHS".
+    mov ah, DISK_GET_GEOMETRY
+    mov dl, [boot_drive]
+    push es                     ; AH=08h may change ES:DI (floppy parameter table)
+    int BIOS_DISK
+    pop es
+    jc disk_error
+    and cx, 0x3F
+    mov [sectors_per_track], cx
+    movzx dx, dh
+    inc dx
+    mov [heads], dx
+    jmp short read_stage2
+
+; print: write the NUL-terminated string at DS:SI.
+print:
+    lodsb
+    test al, al
+    jz return
+    call print_char
+    jmp short print
+
+; print_hex_digit: print the low 4 bits of AL as a hex digit.
+print_hex_digit:
+    and al, 0x0F
+    add al, '0'
+    cmp al, '9'
+    jbe print_char
+    add al, 'A' - '9' - 1
+    ; fall through
+; print_char: write AL on the screen and on COM1.
+print_char:
+    push ax
+    mov ah, VIDEO_TELETYPE
+    xor bx, bx                  ; page 0
+    int BIOS_VIDEO
+    mov dx, COM1 + UART_LSR
+.wait_for_uart:
+    in al, dx                   ; a real UART drops bytes sent while busy
+    test al, UART_LSR_THRE
+    jz .wait_for_uart
+    pop ax
+    mov dx, COM1
+    out dx, al
+return:
+    ret
+
+    times TIMESTAMP_AREA - ($ - $$) db 0    ; fails to assemble if part 1 grew too big
+    times TIMESTAMP_AREA_END - TIMESTAMP_AREA db 0
+
+read_stage2:
+    ; Read until the packet's sector count reaches zero: everything in one
+    ; AH=42h call (stage 2 is at most 64 sectors, within the 127 every BIOS
+    ; accepts), or one sector per AH=02h call so no read crosses a track.
+    mov di, DISK_READ_TRIES
+read_next_piece:
+    cmp word [dap + disk_address_packet.sectors], 0
+    je stage2_is_loaded
+    mov dl, [boot_drive]
+    cmp word [sectors_per_track], 0
+    jne read_one_sector_chs
+    mov si, dap
+    mov ah, DISK_READ_LBA
+    int BIOS_DISK
+    jc read_failed
+    test ah, ah                 ; some BIOSes report an error in AH alone
+    jnz read_failed
+    mov cx, [dap + disk_address_packet.sectors]
+    jmp short piece_was_read
+
+read_one_sector_chs:
+    ; LBA -> CHS: sector = LBA mod SPT + 1, head = (LBA / SPT) mod HEADS,
+    ; cylinder = LBA / SPT / HEADS. CX packs cylinder bits 0-7 in CH,
+    ; cylinder bits 8-9 in CL bits 6-7 and the sector in CL bits 0-5.
+    mov ax, [dap + disk_address_packet.lba]
+    xor dx, dx
+    div word [sectors_per_track]
+    mov cl, dl
+    inc cl
+    xor dx, dx
+    div word [heads]
+    mov dh, dl
+    mov ch, al
+    shl ah, 6
+    or cl, ah
+    mov dl, [boot_drive]
+    les bx, [dap + disk_address_packet.buffer_offset]
+    mov ax, (DISK_READ_CHS << 8) | 1
+    int BIOS_DISK
+    jc read_failed
+    test ah, ah
+    jnz read_failed
+    mov cx, 1
+
+piece_was_read:
+    ; CX sectors arrived: move the packet past them.
+    sub [dap + disk_address_packet.sectors], cx
+    add [dap + disk_address_packet.lba], cx
+    shl cx, 9                   ; bytes = sectors * 512
+    add [dap + disk_address_packet.buffer_offset], cx
+    mov di, DISK_READ_TRIES
+    jmp short read_next_piece
+
+read_failed:
+    dec di
+    jz disk_error
+    xor ax, ax                  ; AH=00h: reset the drive, then try again
+    mov dl, [boot_drive]
+    int BIOS_DISK
+    jmp short read_next_piece
+
+stage2_is_loaded:
+    mov dl, [boot_drive]        ; stage 2 expects the boot drive in DL
+    jmp 0:STAGE2_LOAD_ADDRESS
+
+disk_error:
+    ; Print "Stage 1: disk error 0xNN" where NN is the BIOS status from AH,
+    ; on the screen and on COM1, then halt for good.
+    mov [error_code], ah
+    mov si, disk_error_message
+    call print
+    mov al, [error_code]
+    shr al, 4
+    call print_hex_digit
+    mov al, [error_code]
+    call print_hex_digit
+halt:
+    cli
+    hlt
+    jmp short halt
+
+disk_error_message: db 13, 10, "Stage 1: disk error 0x", 0
+
+boot_drive:         db 0
+error_code:         db 0
+sectors_per_track:  dw 0        ; 0: the BIOS reads by LBA (AH=42h)
+heads:              dw 0
+
+    times STAGE1_DAP_OFFSET - ($ - $$) db 0   ; fails to assemble if the code grew too big
+dap:
+    istruc disk_address_packet
+        at disk_address_packet.size,           db disk_address_packet_size
+        at disk_address_packet.reserved,       db 0
+        at disk_address_packet.sectors,        dw 0    ; filled in by the image builder
+        at disk_address_packet.buffer_offset,  dw STAGE2_LOAD_ADDRESS
+        at disk_address_packet.buffer_segment, dw 0
+        at disk_address_packet.lba,            dq 0    ; filled in by the image builder
+    iend
+
+    times DISK_SIGNATURE - ($ - $$) db 0
+    times PARTITION_TABLE - ($ - $$) db 0     ; signature, reserved, then the table
+    times 4 * 16 db 0
+    dw BOOT_SIGNATURE

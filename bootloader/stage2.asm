@@ -1,0 +1,129 @@
+; stage2.asm - the second stage: from real mode to a 64-bit kernel.
+;
+; Stage 1 loaded us at 0x7E00 and jumped here with the boot drive in DL.
+; Each step is one file in stage2/ and prints one line on the screen and on
+; COM1:
+;   1. check that the CPU can run 64-bit code        (cpu_check.inc)
+;   2. open the A20 gate                             (a20.inc)
+;   3. read the firmware memory map                  (memory_map.inc)
+;   4. read, check and place the kernel ELF          (disk.inc, kernel_load.inc, elf_check.inc)
+;   5. build identity-mapping page tables            (page_tables.inc)
+;   6. switch to long mode and jump to the kernel    (long_mode.inc)
+; Any failure prints what went wrong and halts (failure.inc).
+; docs/boot-flow.md walks through these steps; docs/boot-protocol.md says
+; what the kernel gets.
+
+%include "loader_fields.inc"
+%include "boot_info.inc"
+%include "stage2/memory_layout.inc"
+
+; record_timestamp N: store the time stamp counter in boot_info.timestamps[N].
+%macro record_timestamp 1
+    rdtsc
+    mov [BOOT_INFO_ADDRESS + boot_info.timestamps + (%1) * 8], eax
+    mov [BOOT_INFO_ADDRESS + boot_info.timestamps + (%1) * 8 + 4], edx
+%endmacro
+
+bits 16
+org STAGE2_LOAD_ADDRESS
+
+stage2_header_block:
+    istruc stage2_header
+        at stage2_header.jump,    jmp near stage2_main
+        at stage2_header.magic,   dd STAGE2_MAGIC
+        at stage2_header.version, dw STAGE2_HEADER_VERSION
+        at stage2_header.size,    dw stage2_header_size
+        ; kernel_lba, kernel_sectors, kernel_size, kernel_checksum and
+        ; cmdline are zero here and filled in by the image builder.
+    iend
+
+stage2_main:
+    cli
+    xor ax, ax
+    mov ds, ax
+    mov es, ax
+    mov ss, ax
+    mov sp, REAL_MODE_STACK_TOP
+    sti
+    cld
+    mov [boot_drive], dl
+
+    call serial_init
+    mov si, banner_message
+    call print
+    mov al, [boot_drive]
+    call print_hex8
+    mov si, banner_end_message
+    call print
+
+    call start_boot_info
+    call check_long_mode
+    record_timestamp TIMESTAMP_STAGE2_START
+    call enable_a20
+    record_timestamp TIMESTAMP_A20_ENABLED
+    call read_memory_map
+    record_timestamp TIMESTAMP_MEMORY_MAP_READ
+    mov dl, [boot_drive]
+    call disk_init
+    call load_kernel
+    call build_page_tables
+    record_timestamp TIMESTAMP_PAGE_TABLES_BUILT
+
+    mov si, jumping_message
+    call print
+    mov si, BOOT_INFO_ADDRESS + boot_info.kernel_entry
+    call print_hex64
+    mov al, 10
+    call print_char
+    jmp enter_long_mode
+
+; start_boot_info: clear the block (RAM holds garbage at boot) and fill in
+; what is known already: magic, version, size, drive, loader memory, the
+; kernel's stack, the command line.
+start_boot_info:
+    mov di, BOOT_INFO_ADDRESS
+    xor ax, ax
+    mov cx, BOOT_INFO_AREA_SIZE / 2
+    rep stosw
+    mov dword [BOOT_INFO_ADDRESS + boot_info.magic], BOOT_INFO_MAGIC
+    mov word [BOOT_INFO_ADDRESS + boot_info.version], BOOT_INFO_VERSION
+    mov word [BOOT_INFO_ADDRESS + boot_info.size], boot_info_size
+    mov al, [boot_drive]
+    mov [BOOT_INFO_ADDRESS + boot_info.boot_drive], al
+    mov dword [BOOT_INFO_ADDRESS + boot_info.loader_start], LOADER_MEMORY_START
+    mov dword [BOOT_INFO_ADDRESS + boot_info.loader_end], LOADER_MEMORY_END
+    mov dword [BOOT_INFO_ADDRESS + boot_info.stack_bottom], KERNEL_STACK_BOTTOM
+    mov dword [BOOT_INFO_ADDRESS + boot_info.stack_top], KERNEL_STACK_TOP
+
+    mov si, STAGE2_LOAD_ADDRESS + stage2_header.cmdline
+    mov di, BOOT_INFO_ADDRESS + boot_info.cmdline
+    mov cx, BOOT_INFO_CMDLINE_MAX - 1   ; the last byte stays 0: always terminated
+    rep movsb
+
+    mov si, cmdline_message
+    call print
+    mov si, BOOT_INFO_ADDRESS + boot_info.cmdline
+    call print
+    mov si, cmdline_end_message
+    call print
+    ret
+
+boot_drive:             db 0
+banner_message:         db 10, "bootstack stage 2: loader started (boot drive 0x", 0
+banner_end_message:     db ")", 10, 0
+cmdline_message:        db 'stage2: kernel command line: "', 0
+cmdline_end_message:    db '"', 10, 0
+jumping_message:        db "stage2: entering long mode, jumping to the kernel at ", 0
+
+%include "stage2/console.inc"
+%include "stage2/failure.inc"
+%include "stage2/cpu_check.inc"
+%include "stage2/a20.inc"
+%include "stage2/memory_map.inc"
+%include "stage2/disk.inc"
+%include "stage2/descriptor_table.inc"
+%include "stage2/unreal_mode.inc"
+%include "stage2/elf_check.inc"
+%include "stage2/kernel_load.inc"
+%include "stage2/page_tables.inc"
+%include "stage2/long_mode.inc"

@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# build.sh - the one entry point: build the disk image, boot it, test it.
+#
+#   ./build.sh [build]   build everything; the bootable image is build/disk.img
+#   ./build.sh run       build, then boot the image in QEMU
+#   ./build.sh test      build, then run every test (host unit tests and real boots)
+#   ./build.sh deps      install everything the build and the tests use
+#   ./build.sh clean     remove the build directory
+#   ./build.sh help      this text
+#
+# Settings (environment variables):
+#   KERNEL_CMDLINE  command line given to the kernel (default: empty)
+#   ACCEL           QEMU accelerator for `run`: tcg (default) or kvm
+#   MEMORY          guest RAM for `run` (default 128M)
+#   BUILD_DIR       where everything is built (default: build/ in the source tree)
+#   PYTEST_ARGS     extra arguments for pytest in `test`, e.g. "-k boot -x"
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BUILD=${BUILD_DIR:-$ROOT/build}
+IMAGE=$BUILD/disk.img
+
+say() { printf '%s\n' "$*"; }
+die() { printf 'build.sh: error: %s\n' "$*" >&2; exit 1; }
+
+usage() {
+    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '/^set -euo/d' -e 's/^# \{0,1\}//'
+}
+
+# ---- Packages ---------------------------------------------------------------
+# Debian/Ubuntu package names for what each command needs.
+BUILD_PACKAGES=(make nasm gcc libc6-dev binutils)
+RUN_PACKAGES=(qemu-system-x86)
+TEST_PACKAGES=(python3 python3-pytest python3-pexpect python3-pytest-xdist libcmocka-dev pkg-config)
+
+# install_packages PKG...: apt-get install (through sudo when not root), or
+# say exactly what to install on systems without apt-get.
+install_packages() {
+    [ $# -gt 0 ] || return 0
+    if command -v apt-get >/dev/null 2>&1; then
+        local sudo=()
+        if [ "$(id -u)" -ne 0 ]; then
+            command -v sudo >/dev/null 2>&1 ||
+                die "missing packages: $*. Install them as root: apt-get install $*"
+            sudo=(sudo)
+        fi
+        say "build.sh: installing missing packages: $*"
+        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq ||
+            die "apt-get update failed; install these packages by hand: $*"
+        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" ||
+            die "apt-get install failed; install these packages by hand: $*"
+    else
+        die "missing packages (Debian names): $*
+Without apt-get, install the equivalents yourself, for example:
+  Fedora:   sudo dnf install make nasm gcc binutils qemu-system-x86 python3-pytest python3-pexpect python3-pytest-xdist libcmocka-devel
+  Arch:     sudo pacman -S make nasm gcc binutils qemu-system-x86 python-pytest python-pexpect python-pytest-xdist cmocka
+  macOS:    brew install make nasm x86_64-elf-gcc x86_64-elf-binutils qemu cmocka && pip3 install pytest pexpect pytest-xdist"
+    fi
+}
+
+# missing_for_build: print the packages the build still needs.
+missing_for_build() {
+    local missing=()
+    command -v make >/dev/null 2>&1 || missing+=(make)
+    command -v nasm >/dev/null 2>&1 || missing+=(nasm)
+    if ! command -v x86_64-elf-gcc >/dev/null 2>&1; then
+        command -v gcc >/dev/null 2>&1 || command -v clang >/dev/null 2>&1 || missing+=(gcc libc6-dev)
+    fi
+    command -v cc >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
+    command -v ld >/dev/null 2>&1 || missing+=(binutils)
+    command -v objcopy >/dev/null 2>&1 || missing+=(binutils)
+    printf '%s\n' "${missing[@]}" | sort -u | grep -v '^$' || true
+}
+
+missing_for_run() {
+    command -v qemu-system-x86_64 >/dev/null 2>&1 || echo qemu-system-x86
+}
+
+missing_for_test() {
+    missing_for_run
+    find_python >/dev/null || echo python3 python3-pytest python3-pexpect python3-pytest-xdist
+    [ -f /usr/include/cmocka.h ] || pkg-config --exists cmocka 2>/dev/null || echo libcmocka-dev
+}
+
+# find_python: a Python 3 that can import pytest, pexpect and xdist.
+# Debian's packages go to /usr/bin/python3, which may not be the python3
+# first on PATH (pyenv, conda), so try that one first.
+find_python() {
+    local candidate
+    for candidate in ${PYTHON:-} /usr/bin/python3 python3; do
+        if command -v "$candidate" >/dev/null 2>&1 &&
+            "$candidate" -c 'import pytest, pexpect, xdist' >/dev/null 2>&1; then
+            command -v "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+
+ensure() {   # ensure build|run|test
+    local packages=()
+    read -r -a packages <<<"$(
+        missing_for_build
+        case "$1" in
+            run) missing_for_run ;;
+            test) missing_for_test ;;
+        esac | tr '\n' ' '
+    )"
+    [ ${#packages[@]} -eq 0 ] || install_packages $(printf '%s\n' "${packages[@]}" | sort -u)
+}
+
+# ---- Toolchain --------------------------------------------------------------
+# The kernel is freestanding x86-64 code. Prefer a real cross compiler; the
+# host gcc works too on an x86-64 host (the freestanding flags in
+# kernel/Makefile switch off everything host-specific); else clang, which
+# can target x86_64-elf from any host.
+choose_toolchain() {
+    if command -v x86_64-elf-gcc >/dev/null 2>&1; then
+        KERNEL_CC=x86_64-elf-gcc KERNEL_TARGET_FLAGS=""
+        KERNEL_LD=x86_64-elf-ld KERNEL_OBJCOPY=x86_64-elf-objcopy KERNEL_AR=x86_64-elf-ar
+    elif [ "$(uname -m)" = x86_64 ] && command -v gcc >/dev/null 2>&1; then
+        KERNEL_CC=gcc KERNEL_TARGET_FLAGS=""
+        KERNEL_LD=ld KERNEL_OBJCOPY=objcopy KERNEL_AR=ar
+    elif command -v clang >/dev/null 2>&1; then
+        KERNEL_CC=clang KERNEL_TARGET_FLAGS="--target=x86_64-elf"
+        KERNEL_LD=$(command -v ld.lld || echo ld)
+        KERNEL_OBJCOPY=$(command -v llvm-objcopy || echo objcopy)
+        KERNEL_AR=$(command -v llvm-ar || echo ar)
+    else
+        die "no compiler for the kernel: install x86_64-elf-gcc, or gcc on an x86-64 host, or clang"
+    fi
+    HOST_CC=$(command -v cc || command -v gcc || command -v clang) ||
+        die "no host C compiler: install gcc"
+}
+
+make_in() {   # make_in DIR [TARGET...]
+    local dir=$1
+    shift
+    make --no-print-directory -C "$ROOT/$dir" BUILD="$BUILD" NASM=nasm HOST_CC="$HOST_CC" \
+        KERNEL_CC="$KERNEL_CC" KERNEL_TARGET_FLAGS="$KERNEL_TARGET_FLAGS" \
+        KERNEL_LD="$KERNEL_LD" KERNEL_OBJCOPY="$KERNEL_OBJCOPY" KERNEL_AR="$KERNEL_AR" \
+        -j"$(nproc 2>/dev/null || echo 2)" "$@"
+}
+
+# ---- Commands -----------------------------------------------------------------
+cmd_build() {
+    ensure build
+    choose_toolchain
+    mkdir -p "$BUILD"
+    # The image depends on the command line: rewrite the file only when the
+    # text changed, so an unchanged build does nothing.
+    local cmdline_file=$BUILD/cmdline.txt
+    if [ ! -f "$cmdline_file" ] || [ "$(cat "$cmdline_file")" != "${KERNEL_CMDLINE:-}" ]; then
+        printf '%s' "${KERNEL_CMDLINE:-}" >"$cmdline_file"
+    fi
+    make_in bootloader
+    make_in libk
+    make_in kernel
+    make_in image all disk
+    say "build.sh: disk image ready: ${IMAGE#"$PWD"/}"
+}
+
+cmd_run() {
+    ensure run
+    cmd_build
+    local accel=${ACCEL:-tcg}
+    local qemu=(qemu-system-x86_64 -accel "$accel" -m "${MEMORY:-128M}"
+        -drive "file=$IMAGE,format=raw,if=ide"
+        -device isa-debug-exit,iobase=0xf4,iosize=0x04)
+    if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+        say "build.sh: booting in a QEMU window; the serial console is also shown here."
+        say "build.sh: to quit, close the window (or press Ctrl-C here)."
+        qemu+=(-serial stdio)
+    else
+        say "build.sh: no display found, so QEMU runs on this terminal (serial console)."
+        say "build.sh: to quit, press Ctrl-A then X."
+        qemu+=(-nographic)
+    fi
+    exec "${qemu[@]}" "$@"
+}
+
+cmd_test() {
+    ensure test
+    cmd_build
+    make_in tests
+    local python
+    python=$(find_python) || die "no Python with pytest, pexpect and pytest-xdist: run ./build.sh deps"
+    cd "$ROOT"
+    local jobs
+    jobs=$(nproc 2>/dev/null || echo 2)
+    # shellcheck disable=SC2086 # PYTEST_ARGS is a list of words on purpose
+    BUILD_DIR=$BUILD "$python" -m pytest -p no:cacheprovider -n "$jobs" -q tests ${PYTEST_ARGS:-}
+}
+
+cmd_deps() {
+    install_packages $(
+        {
+            missing_for_build
+            missing_for_run
+            missing_for_test
+        } | tr ' ' '\n' | sort -u
+    )
+    say "build.sh: all packages for building, running and testing are installed."
+}
+
+cmd_clean() {
+    rm -rf "$BUILD"
+    say "build.sh: removed ${BUILD#"$PWD"/}"
+}
+
+command=${1:-build}
+[ $# -gt 0 ] && shift
+case "$command" in
+    build) cmd_build "$@" ;;
+    run) cmd_run "$@" ;;
+    test) cmd_test "$@" ;;
+    deps) cmd_deps "$@" ;;
+    clean) cmd_clean "$@" ;;
+    help | -h | --help) usage ;;
+    *)
+        printf 'build.sh: unknown command "%s"\n\n' "$command" >&2
+        usage >&2
+        exit 2
+        ;;
+esac

@@ -1,0 +1,187 @@
+/*
+ * build.c - `mkimage build`.
+ *
+ * Every input is checked before anything is written, and every problem in
+ * every input is reported, so one run shows all that needs fixing. Only then
+ * is the image assembled in a temporary file and renamed over the output.
+ */
+#include "build.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "checksum.h"
+#include "diag.h"
+#include "disk_layout.h"
+#include "elf_check.h"
+#include "file_io.h"
+
+/* The command line field holds the text and its terminating NUL. */
+#define CMDLINE_MAX_LENGTH (STAGE2_CMDLINE_MAX - 1)
+
+/* The kernel is copied in chunks of this size (a multiple of the checksum's
+ * 4-byte word, though checksum_update() does not depend on that). */
+#define COPY_CHUNK_BYTES (1024u * 1024u)
+
+static bool copy_kernel(const struct input_file *kernel, struct output_file *out,
+                        uint64_t image_offset, uint64_t *checksum)
+{
+    struct checksum_state cs;
+    uint8_t *buf = malloc(COPY_CHUNK_BYTES);
+    bool ok = false;
+
+    if (!buf) {
+        diag_error("%s: out of memory copying the kernel", out->final_path);
+        return false;
+    }
+    checksum_init(&cs);
+    for (uint64_t done = 0; done < kernel->size;) {
+        size_t n = kernel->size - done < COPY_CHUNK_BYTES ? (size_t)(kernel->size - done)
+                                                          : COPY_CHUNK_BYTES;
+        if (!read_exact_at(kernel->fd, buf, n, done)) {
+            diag_error("%s: cannot read at offset %" PRIu64 ": %s: make sure nothing rewrites "
+                       "the kernel while mkimage runs",
+                       kernel->path, done, errno ? strerror(errno) : "the file shrank");
+            goto out;
+        }
+        if (!write_all_at(out->fd, buf, n, image_offset + done)) {
+            diag_error("%s: cannot write the temporary file %s: %s: check the free disk space",
+                       out->final_path, out->temp_path, strerror(errno));
+            goto out;
+        }
+        checksum_update(&cs, buf, n);
+        done += n;
+    }
+
+    /* The size was checked and laid out before copying; a file that grew
+     * meanwhile would be recorded with the wrong size. */
+    struct stat st;
+    if (fstat(kernel->fd, &st) != 0 || (uint64_t)st.st_size != kernel->size) {
+        diag_error("%s: changed size while being copied: make sure nothing rewrites the "
+                   "kernel while mkimage runs, then run mkimage again",
+                   kernel->path);
+        goto out;
+    }
+    *checksum = checksum_final(&cs);
+    ok = true;
+out:
+    free(buf);
+    return ok;
+}
+
+static bool write_image(const struct build_options *o, const struct input_file *stage1,
+                        const struct input_file *stage2, const struct input_file *kernel,
+                        struct disk_layout *layout)
+{
+    uint8_t mbr[MBR_SIZE];
+    uint8_t *stage2_sectors;
+    struct output_file out;
+    uint64_t checksum = 0;
+    bool ok = false;
+
+    layout_compute(layout, (uint32_t)stage2->size, (uint32_t)kernel->size);
+
+    memcpy(mbr, stage1->head, MBR_SIZE);
+    stage1_patch(mbr, layout);
+
+    /* Stage 2 padded with zeros to whole sectors. */
+    size_t stage2_bytes = (size_t)layout->stage2_sectors * SECTOR_SIZE;
+    stage2_sectors = calloc(1, stage2_bytes);
+    if (!stage2_sectors) {
+        diag_error("%s: out of memory", o->output);
+        return false;
+    }
+    memcpy(stage2_sectors, stage2->head, stage2->head_len);
+
+    if (!output_open(&out, o->output))
+        goto done;
+    /* The kernel goes first so that its checksum is known when the stage-2
+     * header is written; everything not written stays zero. */
+    if (!copy_kernel(kernel, &out, (uint64_t)layout->kernel_lba * SECTOR_SIZE, &checksum))
+        goto fail;
+    stage2_patch(stage2_sectors, layout, checksum, o->cmdline);
+    if (!write_all_at(out.fd, mbr, MBR_SIZE, 0) ||
+        !write_all_at(out.fd, stage2_sectors, stage2_bytes,
+                      (uint64_t)layout->stage2_lba * SECTOR_SIZE)) {
+        diag_error("%s: cannot write the temporary file %s: %s: check the free disk space",
+                   o->output, out.temp_path, strerror(errno));
+        goto fail;
+    }
+    ok = output_commit(&out, (uint64_t)layout->image_sectors * SECTOR_SIZE);
+    goto done;
+
+fail:
+    output_abort(&out);
+done:
+    free(stage2_sectors);
+    return ok;
+}
+
+int build_image(const struct build_options *o)
+{
+    struct input_file stage1 = {.fd = -1}, stage2 = {.fd = -1}, kernel = {.fd = -1};
+    struct problems p1 = problems_for(o->stage1);
+    struct problems p2 = problems_for(o->stage2);
+    struct problems pk = problems_for(o->kernel);
+    struct problems general = problems_for(NULL);
+    unsigned kernel_elf_problems = 0;
+    struct disk_layout layout;
+    int status = 1;
+
+    size_t cmdline_length = strlen(o->cmdline);
+    if (cmdline_length > CMDLINE_MAX_LENGTH)
+        problem(&general, "--cmdline: the command line is %zu bytes; stage 2 holds at most %d "
+                          "(a %d-byte field with the terminating NUL): shorten it",
+                cmdline_length, CMDLINE_MAX_LENGTH, STAGE2_CMDLINE_MAX);
+
+    if (input_open(&stage1, o->stage1, MBR_SIZE,
+                   "check the --stage1 path (build the bootloader first)", &p1))
+        stage1_check(stage1.head, stage1.head_len, stage1.size, &p1);
+
+    if (input_open(&stage2, o->stage2, STAGE2_MAX_BYTES,
+                   "check the --stage2 path (build the bootloader first)", &p2))
+        stage2_check(stage2.head, stage2.head_len, stage2.size, &p2);
+
+    if (input_open(&kernel, o->kernel, ELF_HEADER_WINDOW,
+                   "check the --kernel path (build the kernel first)", &pk)) {
+        /* With --force the ELF problems are shown but do not stop the build:
+         * tests use that to hand the loader kernels it must refuse. */
+        pk.level = o->force ? "warning" : "error";
+        kernel_elf_problems = elf_check(kernel.head, kernel.head_len, kernel.size, &pk, NULL);
+        pk.level = "error";
+        if (o->force && kernel.size > KERNEL_MAX_FILE_BYTES)
+            /* The limit keeps image sizes sane and the 32-bit size fields
+             * valid; --force is for odd ELF contents, not for huge files. */
+            problem(&pk, "--force does not lift the %u MiB size limit: pass the kernel ELF file",
+                    KERNEL_MAX_FILE_BYTES / (1024u * 1024u));
+    }
+
+    unsigned errors = general.count + p1.count + p2.count +
+                      (o->force ? pk.count - kernel_elf_problems : pk.count);
+    if (errors > 0) {
+        diag_error("%s: not written because of the %u problem%s above; an existing %s "
+                   "is left as it was",
+                   o->output, errors, errors == 1 ? "" : "s", o->output);
+        goto done;
+    }
+
+    if (!write_image(o, &stage1, &stage2, &kernel, &layout))
+        goto done;
+
+    printf("%s: stage 2 at LBA %" PRIu32 " (%" PRIu32 " sectors), kernel at LBA %" PRIu32
+           " (%" PRIu32 " sectors, %" PRIu32 " bytes), %" PRIu32 " sectors in all%s\n",
+           o->output, layout.stage2_lba, layout.stage2_sectors, layout.kernel_lba,
+           layout.kernel_sectors, layout.kernel_size, layout.image_sectors,
+           kernel_elf_problems > 0 ? " (kernel fails the ELF checks: written because of --force)"
+                                   : "");
+    status = 0;
+done:
+    input_close(&stage1);
+    input_close(&stage2);
+    input_close(&kernel);
+    return status;
+}

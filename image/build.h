@@ -1,0 +1,19 @@
+/* build.h - `mkimage build`: lay out and write a disk image. */
+#ifndef BUILD_H
+#define BUILD_H
+
+#include <stdbool.h>
+
+struct build_options {
+    const char *stage1;
+    const char *stage2;
+    const char *kernel;
+    const char *cmdline; /* "" when not given */
+    const char *output;
+    bool force;          /* write even if the kernel fails the ELF checks */
+};
+
+/* Returns the exit status: 0 when the image was written, 1 otherwise. */
+int build_image(const struct build_options *o);
+
+#endif

@@ -1,0 +1,223 @@
+/* disk_layout.c - see disk_layout.h. */
+#include "disk_layout.h"
+
+#include <inttypes.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "byte_order.h"
+
+/* loader_fields.h mirrors loader_fields.inc; these sizes are what the NASM
+ * struc definitions add up to (tests/test_layout.py compares the offsets). */
+_Static_assert(sizeof(struct disk_address_packet) == 16, "EDD 3.0 DAP is 16 bytes");
+_Static_assert(sizeof(struct stage2_header) == 32 + STAGE2_CMDLINE_MAX,
+               "stage 2 header: 32 bytes of fields, then the command line");
+_Static_assert(STAGE1_DAP_OFFSET + sizeof(struct disk_address_packet) <= MBR_DISK_SIGNATURE_OFFSET,
+               "the DAP must end before the disk signature");
+
+#define DAP_AT(field) (STAGE1_DAP_OFFSET + offsetof(struct disk_address_packet, field))
+#define HDR_AT(field) offsetof(struct stage2_header, field)
+
+static uint64_t align_up(uint64_t value, uint64_t alignment)
+{
+    return (value + alignment - 1) / alignment * alignment;
+}
+
+void layout_compute(struct disk_layout *l, uint32_t stage2_bytes, uint32_t kernel_bytes)
+{
+    l->stage2_lba = STAGE2_FIRST_LBA;
+    l->stage2_sectors = (uint32_t)sectors_for_bytes(stage2_bytes);
+    l->kernel_lba = (uint32_t)align_up(l->stage2_lba + l->stage2_sectors, KERNEL_ALIGN_SECTORS);
+    l->kernel_sectors = (uint32_t)sectors_for_bytes(kernel_bytes);
+    l->kernel_size = kernel_bytes;
+    /* Even with an empty kernel the image keeps at least one whole MiB. */
+    uint64_t used = (uint64_t)l->kernel_lba + l->kernel_sectors;
+    l->image_sectors = (uint32_t)align_up(used, IMAGE_ALIGN_SECTORS);
+}
+
+struct chs lba_to_chs(uint64_t lba)
+{
+    const uint64_t per_cylinder = (uint64_t)CHS_HEADS * CHS_SECTORS_PER_TRACK;
+    struct chs c;
+
+    if (lba / per_cylinder > CHS_MAX_CYLINDER)
+        return (struct chs){CHS_MAX_CYLINDER, CHS_HEADS - 1, CHS_SECTORS_PER_TRACK};
+    c.cylinder = (unsigned)(lba / per_cylinder);
+    c.head = (unsigned)(lba / CHS_SECTORS_PER_TRACK % CHS_HEADS);
+    c.sector = (unsigned)(lba % CHS_SECTORS_PER_TRACK) + 1;
+    return c;
+}
+
+/* The three CHS bytes: head; sector in bits 0-5 with cylinder bits 8-9 in
+ * bits 6-7; cylinder bits 0-7. */
+static void chs_encode(uint8_t out[3], struct chs c)
+{
+    out[0] = (uint8_t)c.head;
+    out[1] = (uint8_t)((c.sector & 0x3F) | ((c.cylinder >> 8) & 0x03) << 6);
+    out[2] = (uint8_t)c.cylinder;
+}
+
+static struct chs chs_decode(const uint8_t in[3])
+{
+    return (struct chs){
+        .cylinder = in[2] | ((unsigned)(in[1] & 0xC0) << 2),
+        .head = in[0],
+        .sector = in[1] & 0x3Fu,
+    };
+}
+
+void partition_encode(uint8_t entry[MBR_PARTITION_ENTRY_SIZE], const struct partition_entry *e)
+{
+    entry[PART_STATUS] = e->status;
+    chs_encode(entry + PART_CHS_FIRST, e->first);
+    entry[PART_TYPE] = e->type;
+    chs_encode(entry + PART_CHS_LAST, e->last);
+    put_le32(entry + PART_LBA_FIRST, e->first_lba);
+    put_le32(entry + PART_SECTOR_COUNT, e->sector_count);
+}
+
+void partition_decode(const uint8_t entry[MBR_PARTITION_ENTRY_SIZE], struct partition_entry *e)
+{
+    e->status = entry[PART_STATUS];
+    e->first = chs_decode(entry + PART_CHS_FIRST);
+    e->type = entry[PART_TYPE];
+    e->last = chs_decode(entry + PART_CHS_LAST);
+    e->first_lba = get_le32(entry + PART_LBA_FIRST);
+    e->sector_count = get_le32(entry + PART_SECTOR_COUNT);
+}
+
+struct partition_entry layout_partition(const struct disk_layout *l)
+{
+    uint32_t last_lba = l->image_sectors - 1;
+
+    return (struct partition_entry){
+        .status = PART_STATUS_ACTIVE,
+        .type = PART_TYPE_EXPERIMENTAL,
+        .first = lba_to_chs(l->stage2_lba),
+        .last = lba_to_chs(last_lba),
+        .first_lba = l->stage2_lba,
+        .sector_count = last_lba - l->stage2_lba + 1,
+    };
+}
+
+bool stage1_check(const uint8_t *data, size_t len, uint64_t file_size, struct problems *p)
+{
+    unsigned before = p->count;
+
+    if (file_size != MBR_SIZE)
+        problem(p, "is %" PRIu64 " bytes; stage 1 must be exactly one %d-byte sector: "
+                   "pass the stage-1 boot sector (stage1.bin), assembled with -f bin",
+                file_size, MBR_SIZE);
+    if (len < MBR_SIZE)
+        return false;
+    if (data[MBR_BOOT_SIGNATURE_OFFSET] != MBR_BOOT_SIGNATURE_0 ||
+        data[MBR_BOOT_SIGNATURE_OFFSET + 1] != MBR_BOOT_SIGNATURE_1)
+        problem(p, "does not end in the boot signature 0x55 0xAA (offset 0x%X): the BIOS "
+                   "would not boot it; make stage 1 end with dw 0xAA55",
+                MBR_BOOT_SIGNATURE_OFFSET);
+    if (data[DAP_AT(size)] != DAP_SIZE_BYTE)
+        problem(p, "has 0x%02X at offset 0x%X where the disk address packet's size byte "
+                   "(0x%02X) belongs: stage 1 does not keep its DAP where loader_fields.inc "
+                   "says; rebuild it with the current loader_fields.inc",
+                data[DAP_AT(size)], STAGE1_DAP_OFFSET, DAP_SIZE_BYTE);
+    return p->count == before;
+}
+
+void stage1_patch(uint8_t mbr[MBR_SIZE], const struct disk_layout *l)
+{
+    put_le16(mbr + DAP_AT(sectors), (uint16_t)l->stage2_sectors);
+    put_le64(mbr + DAP_AT(lba), l->stage2_lba);
+
+    /* Exactly one entry: clear all four first. */
+    uint8_t *table = mbr + MBR_PARTITION_TABLE_OFFSET;
+    struct partition_entry e = layout_partition(l);
+    memset(table, 0, MBR_PARTITION_ENTRIES * MBR_PARTITION_ENTRY_SIZE);
+    partition_encode(table, &e);
+}
+
+struct disk_address_packet dap_read(const uint8_t mbr[MBR_SIZE])
+{
+    struct disk_address_packet d;
+
+    d.size = mbr[DAP_AT(size)];
+    d.reserved = mbr[DAP_AT(reserved)];
+    d.sectors = get_le16(mbr + DAP_AT(sectors));
+    d.buffer_offset = get_le16(mbr + DAP_AT(buffer_offset));
+    d.buffer_segment = get_le16(mbr + DAP_AT(buffer_segment));
+    d.lba = get_le64(mbr + DAP_AT(lba));
+    return d;
+}
+
+struct stage2_header stage2_header_read(const uint8_t *s)
+{
+    struct stage2_header h;
+
+    memcpy(h.jump, s + HDR_AT(jump), sizeof(h.jump));
+    h.magic = get_le32(s + HDR_AT(magic));
+    h.version = get_le16(s + HDR_AT(version));
+    h.size = get_le16(s + HDR_AT(size));
+    h.kernel_lba = get_le32(s + HDR_AT(kernel_lba));
+    h.kernel_sectors = get_le32(s + HDR_AT(kernel_sectors));
+    h.kernel_size = get_le32(s + HDR_AT(kernel_size));
+    h.kernel_checksum = get_le64(s + HDR_AT(kernel_checksum));
+    memcpy(h.cmdline, s + HDR_AT(cmdline), sizeof(h.cmdline));
+    return h;
+}
+
+bool stage2_header_check(const struct stage2_header *h, struct problems *p)
+{
+    unsigned before = p->count;
+
+    if (h->magic != STAGE2_MAGIC) {
+        /* Without the magic the other fields mean nothing. */
+        problem(p, "has no stage-2 header: expected magic 0x%08X (\"S2LD\") at offset %zu, "
+                   "found 0x%08" PRIX32 ": pass stage2.bin, built with the current "
+                   "loader_fields.inc",
+                STAGE2_MAGIC, HDR_AT(magic), (uint32_t)h->magic);
+        return false;
+    }
+    if (h->version != STAGE2_HEADER_VERSION)
+        problem(p, "has stage-2 header version %u; this mkimage writes version %d: "
+                   "rebuild mkimage and stage 2 from the same source tree",
+                (unsigned)h->version, STAGE2_HEADER_VERSION);
+    if (h->size != sizeof(struct stage2_header))
+        problem(p, "has a %u-byte stage-2 header; this mkimage expects %zu bytes: "
+                   "rebuild mkimage and stage 2 from the same loader_fields files",
+                (unsigned)h->size, sizeof(struct stage2_header));
+    return p->count == before;
+}
+
+bool stage2_check(const uint8_t *data, size_t len, uint64_t file_size, struct problems *p)
+{
+    unsigned before = p->count;
+
+    if (file_size > STAGE2_MAX_BYTES)
+        problem(p, "is %" PRIu64 " bytes (%" PRIu64 " sectors); stage 1 loads at most %d "
+                   "sectors (%d bytes) at 0x%X: make stage 2 smaller",
+                file_size, sectors_for_bytes(file_size), STAGE2_MAX_SECTORS, STAGE2_MAX_BYTES,
+                STAGE2_LOAD_ADDRESS);
+    if (len < sizeof(struct stage2_header)) {
+        problem(p, "is %" PRIu64 " bytes, too short to hold the %zu-byte stage-2 header: "
+                   "pass stage2.bin, built with the current loader_fields.inc",
+                file_size, sizeof(struct stage2_header));
+        return false;
+    }
+    struct stage2_header h = stage2_header_read(data);
+    stage2_header_check(&h, p);
+    return p->count == before;
+}
+
+void stage2_patch(uint8_t *s, const struct disk_layout *l, uint64_t checksum, const char *cmdline)
+{
+    put_le32(s + HDR_AT(kernel_lba), l->kernel_lba);
+    put_le32(s + HDR_AT(kernel_sectors), l->kernel_sectors);
+    put_le32(s + HDR_AT(kernel_size), l->kernel_size);
+    put_le64(s + HDR_AT(kernel_checksum), checksum);
+
+    /* The whole field is rewritten: the text, then NULs to the end, so no
+     * bytes from stage 2's own copy can follow the terminator. */
+    uint8_t *field = s + HDR_AT(cmdline);
+    size_t n = strlen(cmdline); /* callers check n < STAGE2_CMDLINE_MAX */
+    memset(field, 0, STAGE2_CMDLINE_MAX);
+    memcpy(field, cmdline, n);
+}

@@ -1,0 +1,81 @@
+/*
+ * elf_check.h - check that a kernel ELF file is one stage 2 can load.
+ *
+ * Stage 2 reads the kernel file from disk, takes the ELF header and the
+ * program headers from the first chunk it reads, copies every PT_LOAD
+ * segment to its physical address and jumps to the entry point with memory
+ * identity-mapped. These checks reject, at build time and with a message
+ * saying what to change, every file the loader would refuse or that would
+ * overwrite the loader while it runs. The loader repeats the checks itself;
+ * `mkimage build --force` skips them here so tests can reach those.
+ */
+#ifndef ELF_CHECK_H
+#define ELF_CHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+
+/* Largest kernel file mkimage accepts. Far above any kernel of this project
+ * (strip it and it is a few hundred KiB); the limit exists so that a wrong
+ * --kernel argument (a disk image, a core dump) fails at once with a clear
+ * message instead of producing a huge image. */
+#define KERNEL_MAX_FILE_BYTES (256u * 1024u * 1024u)
+
+/* Stage 2 reads the ELF header and program headers from the first 64 KiB
+ * of the file (its first disk chunk), so they must lie inside it. */
+#define ELF_HEADER_WINDOW (64u * 1024u)
+
+/* Stage 2 keeps at most this many program headers. */
+#define ELF_MAX_PROGRAM_HEADERS 64
+
+/* Physical memory below 1 MiB belongs to the BIOS and the loader: the loader
+ * uses 0x500 (the first byte after the BIOS data area) up to 0xFFFFF for its
+ * code, stacks, buffers and page tables. Kernel segments start at 1 MiB. */
+#define LOADER_MEMORY_START 0x500u
+#define LOADER_MEMORY_END 0xFFFFFu /* inclusive */
+#define KERNEL_MIN_ADDRESS 0x100000u
+
+/* Stage 2 copies segments with 32-bit addresses in protected mode, so every
+ * segment must end at or below 4 GiB. */
+#define KERNEL_ADDRESS_LIMIT 0x100000000ull
+
+/* One PT_LOAD segment, as the summary for `mkimage info` lists it. */
+struct elf_load_segment {
+    unsigned index; /* position in the program header table */
+    uint32_t flags; /* PF_* */
+    uint64_t offset;
+    uint64_t vaddr;
+    uint64_t paddr;
+    uint64_t filesz;
+    uint64_t memsz;
+};
+
+struct elf_summary {
+    bool header_parsed;   /* an ELF64 little-endian header was read */
+    uint64_t entry;
+    uint16_t type;
+    uint16_t machine;
+    uint16_t phnum;
+    bool segments_parsed; /* the program header table was read */
+    unsigned load_count;
+    struct elf_load_segment loads[ELF_MAX_PROGRAM_HEADERS];
+};
+
+/*
+ * Check a kernel file. `head` holds its first `head_len` bytes: all of it,
+ * or ELF_HEADER_WINDOW bytes when the file is longer (nothing the loader
+ * looks at lies beyond). `file_size` is the size of the whole file.
+ * Reports every problem found to `p` and returns how many there were.
+ * `summary` (may be NULL) receives what could be parsed.
+ */
+unsigned elf_check(const uint8_t *head, size_t head_len, uint64_t file_size,
+                   struct problems *p, struct elf_summary *summary);
+
+/* "RWX" with '-' for flags not set, as readelf prints them. */
+#define ELF_FLAGS_STRING_SIZE 4
+void elf_flags_string(uint32_t flags, char out[ELF_FLAGS_STRING_SIZE]);
+
+#endif

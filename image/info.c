@@ -1,0 +1,277 @@
+/*
+ * info.c - `mkimage info IMAGE`.
+ *
+ * Reads an image the way the loader does: the MBR, stage 2 through the DAP,
+ * the kernel through the stage-2 header. Prints what it finds on stdout,
+ * one "name: value" line per item, and every problem on stderr; the kernel
+ * is recomputed and ELF-checked so a damaged image is caught here rather
+ * than by a failing boot.
+ */
+#include "info.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checksum.h"
+#include "diag.h"
+#include "disk_layout.h"
+#include "elf_check.h"
+#include "file_io.h"
+
+#define CHUNK_BYTES (1024u * 1024u)
+
+static void print_partition(unsigned number, const struct partition_entry *e)
+{
+    printf("partition %u: status 0x%02X (%s), type 0x%02X, first LBA %" PRIu32 ", %" PRIu32
+           " sectors, CHS %u/%u/%u to %u/%u/%u\n",
+           number, e->status, e->status == PART_STATUS_ACTIVE ? "active" : "inactive", e->type,
+           e->first_lba, e->sector_count, e->first.cylinder, e->first.head, e->first.sector,
+           e->last.cylinder, e->last.head, e->last.sector);
+}
+
+/* The MBR's partition table must be the single entry mkimage writes. */
+static void check_partitions(const uint8_t *mbr, uint64_t image_sectors, struct problems *p)
+{
+    const uint8_t *table = mbr + MBR_PARTITION_TABLE_OFFSET;
+    struct partition_entry e;
+    static const uint8_t empty[MBR_PARTITION_ENTRY_SIZE];
+
+    for (unsigned i = 0; i < MBR_PARTITION_ENTRIES; i++) {
+        const uint8_t *raw = table + i * MBR_PARTITION_ENTRY_SIZE;
+        if (memcmp(raw, empty, sizeof(empty)) == 0)
+            continue;
+        partition_decode(raw, &e);
+        print_partition(i + 1, &e);
+        if (i > 0)
+            problem(p, "partition table entry %u is in use; mkimage writes only entry 1: "
+                       "rebuild the image with mkimage",
+                    i + 1);
+    }
+    partition_decode(table, &e);
+    if (e.status != PART_STATUS_ACTIVE || e.type != PART_TYPE_EXPERIMENTAL ||
+        e.first_lba != STAGE2_FIRST_LBA) {
+        problem(p, "partition table entry 1 is not the active type-0x%02X partition from LBA %d "
+                   "that mkimage writes: rebuild the image with mkimage",
+                PART_TYPE_EXPERIMENTAL, STAGE2_FIRST_LBA);
+    } else if ((uint64_t)e.first_lba + e.sector_count != image_sectors) {
+        problem(p, "partition 1 ends at sector %" PRIu64 " but the image has %" PRIu64
+                   " sectors: the image was truncated or extended after mkimage wrote it",
+                (uint64_t)e.first_lba + e.sector_count, image_sectors);
+    }
+}
+
+/* Print the command line as a C-style string, escaping anything odd. */
+static void print_cmdline(const char *cmdline, size_t max)
+{
+    fputs("command line: \"", stdout);
+    for (size_t i = 0; i < max && cmdline[i]; i++) {
+        unsigned char c = (unsigned char)cmdline[i];
+        if (c == '"' || c == '\\')
+            printf("\\%c", c);
+        else if (c < 0x20 || c >= 0x7F)
+            printf("\\x%02X", c);
+        else
+            putchar(c);
+    }
+    fputs("\"\n", stdout);
+}
+
+static bool kernel_checksum_at(const struct input_file *image, uint64_t offset, uint64_t size,
+                               uint64_t *checksum, struct problems *p)
+{
+    struct checksum_state cs;
+    uint8_t *buf = malloc(CHUNK_BYTES);
+
+    if (!buf) {
+        problem(p, "out of memory");
+        return false;
+    }
+    checksum_init(&cs);
+    for (uint64_t done = 0; done < size;) {
+        size_t n = size - done < CHUNK_BYTES ? (size_t)(size - done) : CHUNK_BYTES;
+        if (!read_exact_at(image->fd, buf, n, offset + done)) {
+            problem(p, "cannot read the kernel at byte %" PRIu64 ": %s", offset + done,
+                    errno ? strerror(errno) : "unexpected end of file");
+            free(buf);
+            return false;
+        }
+        checksum_update(&cs, buf, n);
+        done += n;
+    }
+    free(buf);
+    *checksum = checksum_final(&cs);
+    return true;
+}
+
+static void show_kernel_elf(const struct input_file *image, uint64_t offset, uint64_t size,
+                            struct problems *p)
+{
+    size_t head_len = size < ELF_HEADER_WINDOW ? (size_t)size : ELF_HEADER_WINDOW;
+    uint8_t *head = malloc(head_len ? head_len : 1);
+    struct elf_summary *sum = malloc(sizeof(*sum));
+
+    if (!head || !sum) {
+        problem(p, "out of memory");
+        goto out;
+    }
+    if (!read_exact_at(image->fd, head, head_len, offset)) {
+        problem(p, "cannot read the kernel's ELF header: %s",
+                errno ? strerror(errno) : "unexpected end of file");
+        goto out;
+    }
+
+    /* Problems are reported as being about the kernel inside the image. */
+    p->part = "kernel";
+    elf_check(head, head_len, size, p, sum);
+    p->part = NULL;
+
+    if (!sum->header_parsed) {
+        printf("kernel ELF: not a loadable ELF64 file\n");
+        goto out;
+    }
+    printf("kernel ELF: entry 0x%" PRIX64 ", type %u, machine %u, %u program headers, "
+           "%u PT_LOAD segments\n",
+           sum->entry, sum->type, sum->machine, sum->phnum, sum->load_count);
+    for (unsigned i = 0; i < sum->load_count; i++) {
+        const struct elf_load_segment *s = &sum->loads[i];
+        char flags[ELF_FLAGS_STRING_SIZE];
+        elf_flags_string(s->flags, flags);
+        printf("  segment %u: offset 0x%" PRIX64 ", paddr 0x%" PRIX64 ", vaddr 0x%" PRIX64
+               ", filesz 0x%" PRIX64 ", memsz 0x%" PRIX64 ", flags %s\n",
+               s->index, s->offset, s->paddr, s->vaddr, s->filesz, s->memsz, flags);
+    }
+out:
+    free(head);
+    free(sum);
+}
+
+int info_image(const char *path)
+{
+    struct problems p = problems_for(path);
+    struct input_file image = {.fd = -1};
+    uint8_t *stage2 = NULL;
+
+    if (!input_open(&image, path, MBR_SIZE, "check the image path", &p))
+        goto done;
+
+    uint64_t image_sectors = image.size / SECTOR_SIZE;
+    printf("image: %s, %" PRIu64 " bytes (%" PRIu64 " sectors)\n", path, image.size,
+           image_sectors);
+    if (image.size < MBR_SIZE) {
+        problem(&p, "is truncated: %" PRIu64 " bytes, shorter than the %d-byte boot sector: "
+                    "rebuild the image with mkimage",
+                image.size, MBR_SIZE);
+        goto done;
+    }
+    if (image.size % SECTOR_SIZE != 0)
+        problem(&p, "is %" PRIu64 " bytes, not a whole number of %d-byte sectors: the image "
+                    "was truncated or appended to; rebuild it with mkimage",
+                image.size, SECTOR_SIZE);
+
+    const uint8_t *mbr = image.head;
+    if (mbr[MBR_BOOT_SIGNATURE_OFFSET] != MBR_BOOT_SIGNATURE_0 ||
+        mbr[MBR_BOOT_SIGNATURE_OFFSET + 1] != MBR_BOOT_SIGNATURE_1)
+        problem(&p, "has no boot signature 0x55 0xAA at offset 0x%X: the BIOS will not boot "
+                    "it; rebuild the image with mkimage",
+                MBR_BOOT_SIGNATURE_OFFSET);
+    check_partitions(mbr, image_sectors, &p);
+
+    /* Stage 2, found the way stage 1 finds it. */
+    struct disk_address_packet dap = dap_read(mbr);
+    printf("stage 2: LBA %" PRIu64 ", %u sectors (from the stage-1 disk address packet)\n",
+           (uint64_t)dap.lba, (unsigned)dap.sectors);
+    if (dap.size != DAP_SIZE_BYTE) {
+        problem(&p, "has 0x%02X as the disk address packet's size byte at offset 0x%X, "
+                    "not 0x%02X: this is not a stage 1 written by mkimage",
+                dap.size, STAGE1_DAP_OFFSET, DAP_SIZE_BYTE);
+        goto done;
+    }
+    if (dap.sectors == 0 || dap.sectors > STAGE2_MAX_SECTORS || dap.lba == 0) {
+        problem(&p, "the disk address packet reads %u sectors from LBA %" PRIu64 "; stage 2 "
+                    "is 1 to %d sectors from LBA 1 on: rebuild the image with mkimage",
+                (unsigned)dap.sectors, (uint64_t)dap.lba, STAGE2_MAX_SECTORS);
+        goto done;
+    }
+    uint64_t stage2_end = (uint64_t)dap.lba + dap.sectors;
+    if (stage2_end > image_sectors) {
+        problem(&p, "is truncated: stage 2 ends at sector %" PRIu64 " but the image has only "
+                    "%" PRIu64 " sectors: rebuild the image with mkimage",
+                stage2_end, image_sectors);
+        goto done;
+    }
+    stage2 = malloc(sizeof(struct stage2_header));
+    if (!stage2 || !read_exact_at(image.fd, stage2, sizeof(struct stage2_header),
+                                  dap.lba * SECTOR_SIZE)) {
+        problem(&p, "cannot read the stage-2 header: %s",
+                stage2 && errno ? strerror(errno) : "out of memory or unexpected end of file");
+        goto done;
+    }
+    struct stage2_header h = stage2_header_read(stage2);
+    printf("stage 2 header: magic 0x%08" PRIX32 "%s, version %u, size %u\n", (uint32_t)h.magic,
+           h.magic == STAGE2_MAGIC ? " (\"S2LD\")" : "", (unsigned)h.version, (unsigned)h.size);
+    p.part = "stage 2";
+    bool header_ok = stage2_header_check(&h, &p);
+    p.part = NULL;
+    if (!header_ok && h.magic != STAGE2_MAGIC)
+        goto done;
+
+    /* The kernel, found the way stage 2 finds it. */
+    uint32_t kernel_lba = h.kernel_lba, kernel_sectors = h.kernel_sectors;
+    uint32_t kernel_size = h.kernel_size;
+    printf("kernel: LBA %" PRIu32 ", %" PRIu32 " sectors, %" PRIu32 " bytes\n", kernel_lba,
+           kernel_sectors, kernel_size);
+    size_t cmdline_len = strnlen(h.cmdline, STAGE2_CMDLINE_MAX);
+    print_cmdline(h.cmdline, STAGE2_CMDLINE_MAX);
+    if (cmdline_len == STAGE2_CMDLINE_MAX)
+        problem(&p, "the command line in the stage-2 header has no terminating NUL: "
+                    "rebuild the image with mkimage");
+
+    bool kernel_placed = true;
+    if (sectors_for_bytes(kernel_size) != kernel_sectors) {
+        problem(&p, "the stage-2 header says the kernel is %" PRIu32 " bytes in %" PRIu32
+                    " sectors, but %" PRIu32 " bytes need %" PRIu64 " sectors: "
+                    "rebuild the image with mkimage",
+                kernel_size, kernel_sectors, kernel_size, sectors_for_bytes(kernel_size));
+        kernel_placed = false;
+    }
+    if (kernel_lba < stage2_end) {
+        problem(&p, "the kernel at LBA %" PRIu32 " overlaps stage 2 (LBA %" PRIu64 "-%" PRIu64
+                    "): rebuild the image with mkimage",
+                kernel_lba, (uint64_t)dap.lba, stage2_end - 1);
+        kernel_placed = false;
+    }
+    uint64_t kernel_end = (uint64_t)kernel_lba + kernel_sectors;
+    if (kernel_end > image_sectors) {
+        problem(&p, "is truncated: the kernel ends at sector %" PRIu64 " but the image has "
+                    "only %" PRIu64 " sectors: rebuild the image with mkimage",
+                kernel_end, image_sectors);
+        kernel_placed = false;
+    }
+    if (!kernel_placed)
+        goto done;
+
+    uint64_t kernel_offset = (uint64_t)kernel_lba * SECTOR_SIZE;
+    uint64_t computed;
+    if (kernel_checksum_at(&image, kernel_offset, kernel_size, &computed, &p)) {
+        bool match = computed == h.kernel_checksum;
+        printf("checksum: recorded 0x%016" PRIX64 ", computed 0x%016" PRIX64 ": %s\n",
+               (uint64_t)h.kernel_checksum, computed, match ? "ok" : "MISMATCH");
+        if (!match)
+            problem(&p, "kernel checksum MISMATCH: the stage-2 header records 0x%016" PRIX64
+                        " but the kernel's bytes give 0x%016" PRIX64 "; the image was "
+                        "damaged or edited after mkimage wrote it: rebuild it",
+                    (uint64_t)h.kernel_checksum, computed);
+    }
+    show_kernel_elf(&image, kernel_offset, kernel_size, &p);
+
+done:
+    printf("result: %s\n", p.count == 0 ? "ok" : "problems found");
+    if (p.count > 0)
+        diag_error("%s: %u problem%s found", path, p.count, p.count == 1 ? "" : "s");
+    free(stage2);
+    input_close(&image);
+    return p.count == 0 ? 0 : 1;
+}

@@ -1,0 +1,107 @@
+/*
+ * serial.c - COM1 through its 16550-compatible UART.
+ *
+ * The UART is programmed through eight consecutive I/O ports starting at
+ * its base address; the BIOS puts COM1 at 0x3F8. Register offsets and bits
+ * below are those of the National Semiconductor PC16550D data sheet.
+ *
+ * QEMU and Bochs connect COM1 to whatever "-serial" (or the Bochs "com1:"
+ * option) names: a file, a terminal, a pipe. The tests read the kernel's
+ * output from there.
+ */
+#include "serial.h"
+
+#include <stdint.h>
+
+#include "io.h"
+
+#define COM1_BASE 0x3F8
+
+/* Register offsets from the base port. */
+#define UART_DATA 0          /* read: receive buffer; write: transmit holding register */
+#define UART_INTERRUPT_ENABLE 1
+#define UART_DIVISOR_LOW 0   /* the same two ports, while LCR.DLAB = 1 */
+#define UART_DIVISOR_HIGH 1
+#define UART_FIFO_CONTROL 2  /* write only */
+#define UART_LINE_CONTROL 3
+#define UART_MODEM_CONTROL 4
+#define UART_LINE_STATUS 5
+
+/* Line Control Register (LCR) bits. */
+#define LCR_WORD_LENGTH_8 0x03 /* bits 0-1 = 11: 8 data bits */
+                               /* bit 2 = 0: 1 stop bit; bit 3 = 0: no parity */
+#define LCR_DLAB 0x80          /* bit 7: Divisor Latch Access Bit */
+
+/* FIFO Control Register (FCR) bits. */
+#define FCR_ENABLE 0x01        /* bit 0: turn the 16-byte FIFOs on */
+#define FCR_CLEAR_RECEIVE 0x02 /* bit 1: empty the receive FIFO */
+#define FCR_CLEAR_TRANSMIT 0x04 /* bit 2: empty the transmit FIFO */
+
+/* Modem Control Register (MCR) bits. */
+#define MCR_DTR 0x01           /* bit 0: Data Terminal Ready */
+#define MCR_RTS 0x02           /* bit 1: Request To Send */
+
+/* Line Status Register (LSR) bits. */
+#define LSR_TRANSMIT_EMPTY 0x20 /* bit 5: transmitter holding register empty */
+
+/*
+ * The UART's clock is 1.8432 MHz divided by 16: 115200 is the fastest rate,
+ * and the divisor for a baud rate B is 115200 / B.
+ */
+#define UART_MAX_BAUD 115200
+#define SERIAL_BAUD 115200
+#define SERIAL_DIVISOR (UART_MAX_BAUD / SERIAL_BAUD)
+
+/*
+ * How many times to poll the LSR before sending anyway. At 115200 baud a
+ * byte takes about 87 microseconds and an IN instruction about one, so a
+ * working UART is ready long before this; the limit only keeps a broken or
+ * absent UART from hanging the kernel. (An absent one usually reads as 0xFF,
+ * which has bit 5 set anyway.)
+ */
+#define TRANSMIT_POLL_LIMIT 100000
+
+void serial_init(void)
+{
+    /* We poll; no UART interrupts. */
+    outb(COM1_BASE + UART_INTERRUPT_ENABLE, 0x00);
+
+    /* Set the baud rate: with DLAB set, ports 0 and 1 are the divisor. */
+    outb(COM1_BASE + UART_LINE_CONTROL, LCR_DLAB);
+    outb(COM1_BASE + UART_DIVISOR_LOW, SERIAL_DIVISOR & 0xFF);
+    outb(COM1_BASE + UART_DIVISOR_HIGH, (SERIAL_DIVISOR >> 8) & 0xFF);
+
+    /* 8N1, and DLAB back to 0 so port 0 is the data register again. */
+    outb(COM1_BASE + UART_LINE_CONTROL, LCR_WORD_LENGTH_8);
+
+    /* FIFOs on and empty: the UART then buffers up to 16 bytes. */
+    outb(COM1_BASE + UART_FIFO_CONTROL,
+         FCR_ENABLE | FCR_CLEAR_RECEIVE | FCR_CLEAR_TRANSMIT);
+
+    /* Tell the other end we are ready; some terminals wait for DTR/RTS. */
+    outb(COM1_BASE + UART_MODEM_CONTROL, MCR_DTR | MCR_RTS);
+}
+
+static void serial_put_byte(uint8_t byte)
+{
+    /*
+     * Wait until the UART can take another byte. QEMU accepts bytes at any
+     * time, but Bochs (like real hardware) silently drops a byte written
+     * while the transmitter is still busy.
+     */
+    for (int i = 0; i < TRANSMIT_POLL_LIMIT; i++) {
+        if (inb(COM1_BASE + UART_LINE_STATUS) & LSR_TRANSMIT_EMPTY)
+            break;
+    }
+    outb(COM1_BASE + UART_DATA, byte);
+}
+
+void serial_write(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        /* A terminal needs a carriage return to go back to column 0. */
+        if (s[i] == '\n')
+            serial_put_byte('\r');
+        serial_put_byte((uint8_t)s[i]);
+    }
+}

@@ -1,0 +1,15 @@
+/*
+ * vga.h - output on the VGA text-mode screen.
+ */
+#ifndef KERNEL_VGA_H
+#define KERNEL_VGA_H
+
+#include <stddef.h>
+
+/* Start writing on the line after whatever the BIOS and loader printed. */
+void vga_init(void);
+
+/* Write `len` characters; handles "\n", "\r", "\t" and scrolls at the bottom. */
+void vga_write(const char *s, size_t len);
+
+#endif
