@@ -1,0 +1,170 @@
+"""Every failure the loader can detect, provoked on a real boot.
+
+Each test damages a copy of a good image (or starts QEMU on a machine that
+cannot run it) and checks that the loader prints the right message on the
+serial port, says the system is halted, and then stays halted: no reboot
+(QEMU runs with -no-reboot, so a reboot would end it), no silent hang.
+"""
+import shutil
+import struct
+
+import pytest
+
+from conftest import BUILD, build_image
+from qemu import boot
+
+SECTOR = 512
+STAGE2_HEADER = SECTOR                  # stage 2 starts at LBA 1
+KERNEL_LBA_FIELD = STAGE2_HEADER + 12   # offsets from bootloader/loader_fields.inc
+KERNEL_SIZE_FIELD = STAGE2_HEADER + 20
+HALTED = "stage2: the system is halted."
+
+# ELF-64 header and program header field offsets (ELF-64 Object File Format 1.5).
+EI_CLASS, E_TYPE, E_MACHINE, E_ENTRY, E_PHOFF, E_PHNUM = 4, 16, 18, 24, 32, 56
+PH_SIZE, P_TYPE, P_OFFSET, P_PADDR, P_FILESZ, P_MEMSZ = 56, 0, 8, 24, 32, 40
+
+
+def kernel_start(image):
+    data = image.read_bytes()
+    return struct.unpack_from("<I", data, KERNEL_LBA_FIELD)[0] * SECTOR
+
+
+def damaged_copy(good, tmp_path, name, changes):
+    """Copy `good` and apply changes: a list of (offset into the kernel
+    file, bytes). Offsets are relative to the kernel's first byte."""
+    image = tmp_path / name
+    shutil.copyfile(good, image)
+    base = kernel_start(image)
+    with open(image, "r+b") as f:
+        for offset, data in changes:
+            f.seek(base + offset)
+            f.write(data)
+    return image
+
+
+def program_header(image, index, field):
+    """Offset of a program header field within the kernel file."""
+    data = image.read_bytes()[kernel_start(image):]
+    phoff = struct.unpack_from("<Q", data, E_PHOFF)[0]
+    return phoff + index * PH_SIZE + field
+
+
+def first_load_segment(image):
+    data = image.read_bytes()[kernel_start(image):]
+    phoff = struct.unpack_from("<Q", data, E_PHOFF)[0]
+    phnum = struct.unpack_from("<H", data, E_PHNUM)[0]
+    for index in range(phnum):
+        if struct.unpack_from("<I", data, phoff + index * PH_SIZE)[0] == 1:
+            return index
+    raise AssertionError("no PT_LOAD in our own kernel?")
+
+
+def assert_fails_and_halts(image, message, **boot_args):
+    result = boot(image, until=HALTED, settle=1.0, timeout=60, **boot_args)
+    assert message in result.serial, f"expected {message!r}\n--- serial ---\n{result.serial}"
+    assert HALTED in result.serial, result.serial
+    assert result.still_running, "QEMU exited: the machine rebooted or shut down\n" + result.serial
+    assert "Kernel: running" not in result.serial
+    # Nothing after the halt message: the machine really stopped there.
+    assert result.serial.rstrip().endswith("Fix the problem above and reboot."), result.serial
+    return result
+
+
+@pytest.fixture(scope="module")
+def good_image(tmp_path_factory):
+    return build_image(tmp_path_factory.mktemp("good") / "good.img")
+
+
+def test_corrupted_kernel_fails_the_checksum(good_image, tmp_path):
+    # One byte in the middle of the kernel's code, away from every header.
+    image = damaged_copy(good_image, tmp_path, "flip.img", [])
+    base = kernel_start(image)
+    data = bytearray(image.read_bytes())
+    data[base + 0x1010] ^= 0xFF
+    image.write_bytes(bytes(data))
+    assert_fails_and_halts(image, "stage2: error: kernel checksum mismatch: the image records 0x")
+
+
+def test_truncated_image_reports_the_bios_error(good_image, tmp_path):
+    # The image ends two sectors into the kernel: reading the rest fails.
+    image = tmp_path / "short.img"
+    data = good_image.read_bytes()
+    image.write_bytes(data[:kernel_start(good_image) + 2 * SECTOR])
+    result = assert_fails_and_halts(image, "stage2: error: disk read failed at sector ")
+    assert "after 3 tries (BIOS error code 0x" in result.serial
+
+
+def test_image_without_stage2_stops_in_stage1(good_image, tmp_path):
+    image = tmp_path / "mbr-only.img"
+    image.write_bytes(good_image.read_bytes()[:SECTOR])
+    result = boot(image, until=r"Stage 1: disk error 0x[0-9A-F]{2}", settle=1.0, timeout=60)
+    assert "Stage 1: disk error 0x" in result.serial, result.serial
+    assert result.still_running, result.serial
+    assert "stage 2" not in result.serial
+
+
+def test_missing_kernel_record(good_image, tmp_path):
+    image = tmp_path / "nokernel.img"
+    data = bytearray(good_image.read_bytes())
+    struct.pack_into("<I", data, KERNEL_SIZE_FIELD, 0)
+    image.write_bytes(bytes(data))
+    assert_fails_and_halts(image, "no kernel is recorded in the stage 2 header")
+
+
+def test_cpu_without_long_mode(good_image):
+    assert_fails_and_halts(good_image, "this CPU does not support 64-bit long mode", cpu="qemu32")
+
+
+@pytest.mark.parametrize("name, change, message", [
+    ("bad-magic", [(0, b"\x7fBAD")], "the kernel is not an ELF file (bad magic number)."),
+    ("elf32", [(EI_CLASS, b"\x01")], "the kernel is not a 64-bit ELF file"),
+    ("big-endian", [(5, b"\x02")], "the kernel ELF file is not little-endian."),
+    ("wrong-machine", [(E_MACHINE, struct.pack("<H", 3))], "the kernel ELF file is not for x86-64"),
+    ("shared-object", [(E_TYPE, struct.pack("<H", 3))], "the kernel ELF file is not an executable (ET_EXEC)"),
+    ("too-many-phdrs", [(E_PHNUM, struct.pack("<H", 65))], "the kernel's program headers are out of bounds"),
+    ("phdrs-past-chunk", [(E_PHOFF, struct.pack("<Q", 0x20000))], "the kernel's program headers are out of bounds"),
+    ("entry-outside", [(E_ENTRY, struct.pack("<Q", 0x3000000))],
+     "the kernel entry point is not inside an executable PT_LOAD segment."),
+])
+def test_damaged_elf_header(good_image, tmp_path, name, change, message):
+    image = damaged_copy(good_image, tmp_path, f"{name}.img", change)
+    assert_fails_and_halts(image, "stage2: error: " + message)
+
+
+@pytest.mark.parametrize("name, field, value, message", [
+    ("below-1mib", P_PADDR, struct.pack("<Q", 0x7000),
+     "at 0x00007000-0x0000{end}: overlaps the loader's memory (below 1 MiB)"),
+    ("beyond-ram", P_PADDR, struct.pack("<Q", 0x4000000),
+     "at 0x04000000-0x0400{end}: does not fit in usable RAM according to the BIOS memory map"),
+    ("above-4gib", P_PADDR, struct.pack("<Q", 0x1_0010_0000), "lies above 4 GiB"),
+    ("filesz-over-memsz", P_FILESZ, struct.pack("<Q", 0x10_0000), "p_filesz is larger than p_memsz."),
+    ("past-end-of-file", P_OFFSET, struct.pack("<Q", 0x100_0000),
+     "extends beyond the end of the kernel file."),
+])
+def test_damaged_program_header(good_image, tmp_path, name, field, value, message):
+    index = first_load_segment(good_image)
+    data = good_image.read_bytes()[kernel_start(good_image):]
+    memsz = struct.unpack_from("<Q", data, program_header(good_image, index, P_MEMSZ))[0]
+    image = damaged_copy(good_image, tmp_path, f"{name}.img",
+                         [(program_header(good_image, index, field), value)])
+    paddr = struct.unpack_from("<Q", value)[0] if field == P_PADDR else 0
+    message = message.format(end=f"{(paddr + memsz) & 0xFFFF:04x}")
+    assert_fails_and_halts(image, f"stage2: error: kernel segment {index} ", memory="32M")
+    result = boot(image, until=HALTED, timeout=60, memory="32M")
+    assert message in result.serial, result.serial
+
+
+def test_no_loadable_segment(good_image, tmp_path):
+    data = good_image.read_bytes()[kernel_start(good_image):]
+    phnum = struct.unpack_from("<H", data, E_PHNUM)[0]
+    changes = [(program_header(good_image, i, P_TYPE), struct.pack("<I", 0)) for i in range(phnum)]
+    image = damaged_copy(good_image, tmp_path, "noload.img", changes)
+    assert_fails_and_halts(image, "the kernel has no loadable (PT_LOAD) segment.")
+
+
+def test_kernel_too_small_for_an_elf_header(good_image, tmp_path):
+    image = tmp_path / "tiny.img"
+    data = bytearray(good_image.read_bytes())
+    struct.pack_into("<I", data, KERNEL_SIZE_FIELD, 40)
+    image.write_bytes(bytes(data))
+    assert_fails_and_halts(image, "the kernel file is too small to be an ELF file.")
