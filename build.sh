@@ -174,7 +174,9 @@ cmd_run() {
     else
         say "build.sh: no display found, so QEMU runs on this terminal (serial console)."
         say "build.sh: to quit, press Ctrl-A then X."
-        qemu+=(-nographic)
+        # Not -nographic: that also makes SeaBIOS copy the screen to the
+        # serial port, and every line our loader prints would appear twice.
+        qemu+=(-display none -serial mon:stdio)
     fi
     exec "${qemu[@]}" "$@"
 }

@@ -54,8 +54,12 @@
 /* ---- The layout mkimage chooses ------------------------------------------ */
 #define DAP_SIZE_BYTE 0x10         /* disk_address_packet.size: a 16-byte packet */
 #define STAGE2_FIRST_LBA 1         /* right after the MBR */
-#define KERNEL_ALIGN_SECTORS 8     /* 4 KiB: page-aligned on disk, friendly to 4Kn-backed files */
-#define IMAGE_ALIGN_BYTES (1024u * 1024u) /* whole MiB: what emulators and dd users expect */
+/* The kernel starts on a 4 KiB boundary: on disks with 4 KiB physical
+ * sectors ("Advanced Format") its reads then start on a physical sector. */
+#define KERNEL_ALIGN_SECTORS 8
+/* Images are a whole number of MiB: partitioning tools align partitions to
+ * 1 MiB and some image converters insist on whole-MiB disk sizes. */
+#define IMAGE_ALIGN_BYTES (1024u * 1024u)
 #define IMAGE_ALIGN_SECTORS (IMAGE_ALIGN_BYTES / SECTOR_SIZE)
 #define STAGE2_MAX_BYTES (STAGE2_MAX_SECTORS * SECTOR_SIZE)
 

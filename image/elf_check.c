@@ -322,9 +322,10 @@ unsigned elf_check(const uint8_t *head, size_t head_len, uint64_t file_size,
         table_readable = false;
     } else if (phoff + table_size > ELF_HEADER_WINDOW) {
         problem(p, "has its program header table at 0x%" PRIX64 "-0x%" PRIX64 ", beyond the "
-                   "first %u KiB of the file that the loader reads it from: put the program "
-                   "headers right after the ELF header (the linker's default)",
-                phoff, phoff + table_size - 1, ELF_HEADER_WINDOW / 1024u);
+                   "first %u bytes (%u sectors) of the file, the chunk the loader reads it "
+                   "from: put the program headers right after the ELF header (the linker's "
+                   "default)",
+                phoff, phoff + table_size - 1, ELF_HEADER_WINDOW, LOADER_FIRST_CHUNK_SECTORS);
         table_readable = false;
     } else if (phoff + table_size > head_len) {
         /* Cannot happen when the caller follows the contract in elf_check.h. */

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "loader_fields.h"
 
 /* Largest kernel file mkimage accepts. Far above any kernel of this project
  * (strip it and it is a few hundred KiB); the limit exists so that a wrong
@@ -24,11 +25,15 @@
  * message instead of producing a huge image. */
 #define KERNEL_MAX_FILE_BYTES (256u * 1024u * 1024u)
 
-/* Stage 2 reads the ELF header and program headers from the first 64 KiB
- * of the file (its first disk chunk), so they must lie inside it. */
-#define ELF_HEADER_WINDOW (64u * 1024u)
+/* Stage 2 takes the ELF header and the program headers from the first chunk
+ * of the file it reads: DISK_BUFFER_SECTORS = 127 sectors (the most many
+ * BIOSes move in one INT 13h call; bootloader/stage2/memory_layout.inc),
+ * i.e. 65024 bytes, just under 64 KiB. They must lie inside it. */
+#define LOADER_FIRST_CHUNK_SECTORS 127u
+#define ELF_HEADER_WINDOW (LOADER_FIRST_CHUNK_SECTORS * SECTOR_SIZE)
 
-/* Stage 2 keeps at most this many program headers. */
+/* Stage 2 keeps at most this many program headers (PROGRAM_HEADERS_MAX:
+ * 64 * 56 bytes fit in the 4 KiB page it copies them to). */
 #define ELF_MAX_PROGRAM_HEADERS 64
 
 /* Physical memory below 1 MiB belongs to the BIOS and the loader: the loader

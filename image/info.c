@@ -58,7 +58,8 @@ static void check_partitions(const uint8_t *mbr, uint64_t image_sectors, struct 
                 PART_TYPE_EXPERIMENTAL, STAGE2_FIRST_LBA);
     } else if ((uint64_t)e.first_lba + e.sector_count != image_sectors) {
         problem(p, "partition 1 ends at sector %" PRIu64 " but the image has %" PRIu64
-                   " sectors: the image was truncated or extended after mkimage wrote it",
+                   " sectors: the image was truncated or extended after mkimage wrote it; "
+                   "rebuild it with mkimage",
                 (uint64_t)e.first_lba + e.sector_count, image_sectors);
     }
 }
@@ -152,7 +153,6 @@ int info_image(const char *path)
 {
     struct problems p = problems_for(path);
     struct input_file image = {.fd = -1};
-    uint8_t *stage2 = NULL;
 
     if (!input_open(&image, path, MBR_SIZE, "check the image path", &p))
         goto done;
@@ -202,21 +202,22 @@ int info_image(const char *path)
                 stage2_end, image_sectors);
         goto done;
     }
-    stage2 = malloc(sizeof(struct stage2_header));
-    if (!stage2 || !read_exact_at(image.fd, stage2, sizeof(struct stage2_header),
-                                  dap.lba * SECTOR_SIZE)) {
+    /* The header is 288 bytes, inside stage 2's first sector, which lies
+     * inside the image as just checked. */
+    uint8_t raw_header[sizeof(struct stage2_header)];
+    if (!read_exact_at(image.fd, raw_header, sizeof(raw_header), dap.lba * SECTOR_SIZE)) {
         problem(&p, "cannot read the stage-2 header: %s",
-                stage2 && errno ? strerror(errno) : "out of memory or unexpected end of file");
+                errno ? strerror(errno) : "unexpected end of file");
         goto done;
     }
-    struct stage2_header h = stage2_header_read(stage2);
+    struct stage2_header h = stage2_header_read(raw_header);
     printf("stage 2 header: magic 0x%08" PRIX32 "%s, version %u, size %u\n", (uint32_t)h.magic,
            h.magic == STAGE2_MAGIC ? " (\"S2LD\")" : "", (unsigned)h.version, (unsigned)h.size);
     p.part = "stage 2";
-    bool header_ok = stage2_header_check(&h, &p);
+    stage2_header_check(&h, &p);
     p.part = NULL;
-    if (!header_ok && h.magic != STAGE2_MAGIC)
-        goto done;
+    if (h.magic != STAGE2_MAGIC)
+        goto done; /* the other fields mean nothing */
 
     /* The kernel, found the way stage 2 finds it. */
     uint32_t kernel_lba = h.kernel_lba, kernel_sectors = h.kernel_sectors;
@@ -271,7 +272,6 @@ done:
     printf("result: %s\n", p.count == 0 ? "ok" : "problems found");
     if (p.count > 0)
         diag_error("%s: %u problem%s found", path, p.count, p.count == 1 ? "" : "s");
-    free(stage2);
     input_close(&image);
     return p.count == 0 ? 0 : 1;
 }

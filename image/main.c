@@ -41,7 +41,7 @@ static const char usage_text[] =
 
 static int usage_error(const char *fmt, const char *arg)
 {
-    fprintf(stderr, "%s: ", PROGRAM_NAME);
+    fprintf(stderr, "%s: error: ", PROGRAM_NAME);
     fprintf(stderr, fmt, arg);
     fprintf(stderr, "\n\n%s", usage_text);
     return EXIT_USAGE;

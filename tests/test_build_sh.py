@@ -1,0 +1,92 @@
+"""build.sh as a user meets it: help, bad commands, a clean and an
+incremental build, and `run` on a terminal without a display."""
+import os
+import re
+import subprocess
+
+import pexpect
+import pytest
+
+from conftest import ROOT
+
+BUILD_SH = str(ROOT / "build.sh")
+# Lines of make's output that show a compiler or the image builder ran.
+COMPILER_RAN = re.compile(r"^(nasm|gcc|cc|clang|ld|ar|objcopy|x86_64-elf-\w+) ", re.M)
+MKIMAGE_RAN = re.compile(r'mkimage"? build ', re.M)
+
+
+def run(*args, env=None, **kwargs):
+    return subprocess.run([BUILD_SH, *args], capture_output=True, text=True,
+                          env=env, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def fresh_build(tmp_path_factory):
+    """A clean build in a build directory of its own."""
+    build = tmp_path_factory.mktemp("fresh-build")
+    env = dict(os.environ, BUILD_DIR=str(build))
+    env.pop("KERNEL_CMDLINE", None)
+    first = run("build", env=env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    return build, env, first
+
+
+def test_help_lists_the_commands():
+    result = run("help")
+    assert result.returncode == 0
+    for command in ("build", "run", "test", "deps", "clean", "help"):
+        assert re.search(rf"^\s+\./build\.sh \[?{command}", result.stdout, re.M), result.stdout
+
+
+def test_unknown_command_is_an_error():
+    result = run("frobnicate")
+    assert result.returncode == 2
+    assert 'unknown command "frobnicate"' in result.stderr
+    assert "./build.sh run" in result.stderr    # the usage follows
+
+
+def test_clean_build_makes_the_image(fresh_build):
+    build, _, first = fresh_build
+    assert (build / "disk.img").stat().st_size == 1 << 20
+    assert (build / "kernel" / "kernel.elf").exists()
+    assert "disk image ready" in first.stdout
+    assert COMPILER_RAN.search(first.stdout), "a clean build ran no compiler?\n" + first.stdout
+    assert MKIMAGE_RAN.search(first.stdout), first.stdout
+
+
+def test_second_build_does_nothing(fresh_build):
+    build, env, _ = fresh_build
+    before = (build / "disk.img").stat().st_mtime_ns
+    again = run("build", env=env)
+    assert again.returncode == 0, again.stderr
+    assert not COMPILER_RAN.search(again.stdout), "an unchanged build compiled:\n" + again.stdout
+    assert not MKIMAGE_RAN.search(again.stdout), "an unchanged build made the image:\n" + again.stdout
+    assert (build / "disk.img").stat().st_mtime_ns == before
+
+
+def test_changed_command_line_rebuilds_only_the_image(fresh_build):
+    build, env, _ = fresh_build
+    changed = run("build", env=dict(env, KERNEL_CMDLINE="hello"))
+    assert changed.returncode == 0, changed.stderr
+    assert MKIMAGE_RAN.search(changed.stdout), changed.stdout
+    assert not COMPILER_RAN.search(changed.stdout), changed.stdout
+    assert b"hello\0" in (build / "disk.img").read_bytes()[:64 * 512]
+    back = run("build", env=env)     # and back, for the tests after this one
+    assert back.returncode == 0
+
+
+def test_run_on_a_terminal_boots_and_quits(fresh_build):
+    _, env, _ = fresh_build
+    env = dict(env)
+    env.pop("DISPLAY", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    child = pexpect.spawn(BUILD_SH, ["run"], env=env, encoding="latin-1", timeout=60)
+    try:
+        child.expect("press Ctrl-A then X")
+        child.expect("bootstack stage 2: loader started")
+        child.expect("Kernel: boot complete, halting")
+        child.send("\x01x")                 # QEMU's mon:stdio escape: Ctrl-A x quits
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0, (child.exitstatus, child.signalstatus)
