@@ -28,10 +28,6 @@ usage() {
 }
 
 # ---- Packages ---------------------------------------------------------------
-# Debian/Ubuntu package names for what each command needs.
-BUILD_PACKAGES=(make nasm gcc libc6-dev binutils)
-RUN_PACKAGES=(qemu-system-x86)
-TEST_PACKAGES=(python3 python3-pytest python3-pexpect python3-pytest-xdist libcmocka-dev pkg-config)
 
 # install_packages PKG...: apt-get install (through sudo when not root), or
 # say exactly what to install on systems without apt-get.
@@ -72,12 +68,24 @@ missing_for_build() {
     printf '%s\n' "${missing[@]}" | sort -u | grep -v '^$' || true
 }
 
-missing_for_run() {
+missing_for_qemu() {
     command -v qemu-system-x86_64 >/dev/null 2>&1 || echo qemu-system-x86
 }
 
+# missing_for_run: QEMU, and its GTK window when there is a display to show it on.
+missing_for_run() {
+    missing_for_qemu
+    if have_display && ! qemu-system-x86_64 -display help 2>/dev/null | grep -qx gtk; then
+        echo qemu-system-gui
+    fi
+}
+
+have_display() {
+    [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]
+}
+
 missing_for_test() {
-    missing_for_run
+    missing_for_qemu
     find_python >/dev/null || echo python3 python3-pytest python3-pexpect python3-pytest-xdist
     [ -f /usr/include/cmocka.h ] || pkg-config --exists cmocka 2>/dev/null || echo libcmocka-dev
 }
@@ -167,7 +175,7 @@ cmd_run() {
     local qemu=(qemu-system-x86_64 -accel "$accel" -m "${MEMORY:-128M}"
         -drive "file=$IMAGE,format=raw,if=ide"
         -device isa-debug-exit,iobase=0xf4,iosize=0x04)
-    if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+    if have_display; then
         say "build.sh: booting in a QEMU window; the serial console is also shown here."
         say "build.sh: to quit, close the window (or press Ctrl-C here)."
         qemu+=(-serial stdio)

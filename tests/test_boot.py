@@ -144,3 +144,17 @@ def test_boots_from_the_second_disk(exit_image, tmp_path):
     assert result.exit_code == KERNEL_EXIT_SUCCESS, result.serial
     loader_drive = re.search(r"loader started \(boot drive (0x[0-9a-f]{2})\)", result.serial)[1]
     assert f"boot drive: {loader_drive}" in result.serial
+
+
+def test_floppy_boot_reads_by_chs(exit_image, tmp_path):
+    # A 1.44 MB floppy: the BIOS has no LBA extensions for it, so both
+    # stages must fall back to cylinder/head/sector reads (AH=02h).
+    floppy_bytes = 80 * 2 * 18 * 512
+    image = tmp_path / "floppy.img"
+    data = exit_image.read_bytes()
+    image.write_bytes(data[:floppy_bytes].ljust(floppy_bytes, b"\0"))
+    result = boot(image, drive="floppy", timeout=60, extra=["-boot", "a"])
+    assert result.exit_code == KERNEL_EXIT_SUCCESS, result.serial
+    assert "loader started (boot drive 0x00)" in result.serial
+    assert "stage2: disk reads by CHS: 2 heads, 18 sectors per track" in result.serial
+    assert "Kernel: boot complete" in result.serial
