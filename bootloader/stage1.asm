@@ -68,6 +68,7 @@ segments_are_normalised:
     sti
     cld
     mov [boot_drive], dl
+    mov bp, [dap + disk_address_packet.sectors]     ; BP = the whole stage 2, kept for retries
 
     ; Ask whether the BIOS has the EDD extensions (LBA reads). Without them
     ; we fall back to cylinder/head/sector reads.
@@ -143,6 +144,9 @@ read_next_piece:
     mov dl, [boot_drive]
     cmp word [sectors_per_track], 0
     jne read_one_sector_chs
+    ; A failed AH=42h call writes the count it did transfer into the packet,
+    ; so put the full count back before every try.
+    mov [dap + disk_address_packet.sectors], bp
     mov si, dap
     mov ah, DISK_READ_LBA
     int BIOS_DISK

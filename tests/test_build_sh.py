@@ -64,6 +64,16 @@ def test_second_build_does_nothing(fresh_build):
     assert (build / "disk.img").stat().st_mtime_ns == before
 
 
+def test_editing_an_include_reassembles_the_loader(fresh_build):
+    build, env, _ = fresh_build
+    os.utime(ROOT / "bootloader" / "stage2" / "disk.inc")     # as if just edited
+    again = run("build", env=env)
+    assert again.returncode == 0, again.stderr
+    assert re.search(r"^nasm .*stage2\.asm", again.stdout, re.M), again.stdout
+    assert not re.search(r"^nasm .*stage1\.asm", again.stdout, re.M), again.stdout
+    assert MKIMAGE_RAN.search(again.stdout), again.stdout
+
+
 def test_changed_command_line_rebuilds_only_the_image(fresh_build):
     build, env, _ = fresh_build
     changed = run("build", env=dict(env, KERNEL_CMDLINE="hello"))

@@ -103,6 +103,26 @@ def test_image_without_stage2_stops_in_stage1(good_image, tmp_path):
     assert "stage 2" not in result.serial
 
 
+def test_partly_readable_stage2_stops_in_stage1(good_image, tmp_path):
+    # The disk ends in the middle of stage 2. A failed AH=42h read tells how
+    # many sectors did arrive; stage 1 must still insist on all of them.
+    image = tmp_path / "half-stage2.img"
+    image.write_bytes(good_image.read_bytes()[:6 * SECTOR])
+    result = boot(image, until=r"Stage 1: disk error 0x[0-9A-F]{2}", settle=1.0, timeout=60)
+    assert "Stage 1: disk error 0x" in result.serial, result.serial
+    assert result.still_running, result.serial
+    assert "stage 2" not in result.serial
+
+
+def test_inconsistent_kernel_record(good_image, tmp_path):
+    image = tmp_path / "inconsistent.img"
+    data = bytearray(good_image.read_bytes())
+    sectors = struct.unpack_from("<I", data, KERNEL_SIZE_FIELD - 4)[0]
+    struct.pack_into("<I", data, KERNEL_SIZE_FIELD - 4, sectors + 1)
+    image.write_bytes(bytes(data))
+    assert_fails_and_halts(image, "the stage 2 header is inconsistent: kernel_sectors does not match kernel_size.")
+
+
 def test_missing_kernel_record(good_image, tmp_path):
     image = tmp_path / "nokernel.img"
     data = bytearray(good_image.read_bytes())
@@ -165,6 +185,7 @@ def test_no_loadable_segment(good_image, tmp_path):
 def test_kernel_too_small_for_an_elf_header(good_image, tmp_path):
     image = tmp_path / "tiny.img"
     data = bytearray(good_image.read_bytes())
-    struct.pack_into("<I", data, KERNEL_SIZE_FIELD, 40)
+    struct.pack_into("<I", data, KERNEL_SIZE_FIELD - 4, 1)     # one sector,
+    struct.pack_into("<I", data, KERNEL_SIZE_FIELD, 40)        # 40 bytes of it
     image.write_bytes(bytes(data))
     assert_fails_and_halts(image, "the kernel file is too small to be an ELF file.")
