@@ -29,7 +29,9 @@ DISK_SIGNATURE      equ 0x1B8   ; 4-byte disk signature, then 2 reserved bytes
 PARTITION_TABLE     equ 0x1BE
 BOOT_SIGNATURE      equ 0xAA55  ; bytes 0x55 0xAA at offset 0x1FE
 
-DISK_READ_TRIES     equ 3       ; floppies and old drives fail the first read while the motor spins up
+DISK_READ_TRIES     equ 3
+BOGUS_DRIVE_BITS    equ 0x70    ; set in no floppy (0x00-0x0F) or hard disk (0x80-0x8F) number
+FIRST_HARD_DISK     equ 0x80       ; floppies and old drives fail the first read while the motor spins up
 
 ; BIOS services used here
 BIOS_VIDEO          equ 0x10
@@ -67,6 +69,15 @@ skip_parameter_block:
 segments_are_normalised:
     sti
     cld
+    ; Some BIOSes pass a bogus drive number. Disks are 0x80-0x8F and
+    ; floppies (a USB stick in floppy emulation too) 0x00-0x0F: bits 4-6
+    ; are clear in both. Anything else: assume the first hard disk. Stage 2
+    ; gets both numbers (DL used, DH as given) and reports the change.
+    mov [drive_from_bios], dl
+    test dl, BOGUS_DRIVE_BITS
+    jz drive_number_is_plausible
+    mov dl, FIRST_HARD_DISK
+drive_number_is_plausible:
     mov [boot_drive], dl
     mov bp, [dap + disk_address_packet.sectors]     ; BP = the whole stage 2, kept for retries
 
@@ -86,9 +97,7 @@ use_chs_reads:
     ; A non-zero sectors_per_track from here on means "read by CHS".
     mov ah, DISK_GET_GEOMETRY
     mov dl, [boot_drive]
-    push es                     ; AH=08h may change ES:DI (floppy parameter table)
-    int BIOS_DISK
-    pop es
+    int BIOS_DISK               ; (ES:DI may now point at a floppy table: ES is reloaded before use)
     jc disk_error
     and cx, 0x3F
     mov [sectors_per_track], cx
@@ -107,11 +116,13 @@ print:
 
 ; print_hex_digit: print the low 4 bits of AL as a hex digit.
 print_hex_digit:
+    ; A classic 3-instruction conversion that fits a boot sector:
+    ; 0-9:  CMP sets CF, SBB gives AL+0x96 (0x96-0x9F), DAS subtracts 0x66 -> '0'-'9'
+    ; A-F:  CF clear, SBB gives AL+0x97 (0xA1-0xA6), DAS subtracts 0x60 -> 'A'-'F'
     and al, 0x0F
-    add al, '0'
-    cmp al, '9'
-    jbe print_char
-    add al, 'A' - '9' - 1
+    cmp al, 10
+    sbb al, 0x69
+    das
     ; fall through
 ; print_char: write AL on the screen and on COM1.
 print_char:
@@ -198,7 +209,7 @@ read_failed:
     jmp short read_next_piece
 
 stage2_is_loaded:
-    mov dl, [boot_drive]        ; stage 2 expects the boot drive in DL
+    mov dx, [boot_drive]        ; DL = the drive we read, DH = what the BIOS said
     jmp 0:STAGE2_LOAD_ADDRESS
 
 disk_error:
@@ -219,7 +230,8 @@ halt:
 
 disk_error_message: db 13, 10, "Stage 1: disk error 0x", 0
 
-boot_drive:         db 0
+boot_drive:         db 0        ; these two stay together: read as one word above
+drive_from_bios:    db 0
 error_code:         db 0
 sectors_per_track:  dw 0        ; 0: the BIOS reads by LBA (AH=42h)
 heads:              dw 0

@@ -47,6 +47,7 @@ stage2_main:
     sti
     cld
     mov [boot_drive], dl
+    mov [drive_from_bios], dh           ; stage 1 passes the BIOS's own number in DH
 
     call serial_init
     mov si, banner_message
@@ -55,6 +56,15 @@ stage2_main:
     call print_hex8
     mov si, banner_end_message
     call print
+    mov al, [drive_from_bios]
+    cmp al, [boot_drive]
+    je .drive_number_as_given
+    mov si, bogus_drive_message
+    call print
+    call print_hex8
+    mov si, bogus_drive_end_message
+    call print
+.drive_number_as_given:
 
     call start_boot_info
     call check_long_mode
@@ -109,6 +119,9 @@ start_boot_info:
     ret
 
 boot_drive:             db 0
+drive_from_bios:        db 0
+bogus_drive_message:    db "stage2: warning: the BIOS passed boot drive 0x", 0
+bogus_drive_end_message: db ", which is no disk number; stage 1 used 0x80, the first hard disk", 10, 0
 banner_message:         db 10, "bootstack stage 2: loader started (boot drive 0x", 0
 banner_end_message:     db ")", 10, 0
 cmdline_message:        db 'stage2: kernel command line: "', 0

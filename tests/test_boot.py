@@ -14,14 +14,15 @@ from qemu import KERNEL_EXIT_SUCCESS, boot
 LOADER_PROGRESS = [
     r"bootstack stage 2: loader started \(boot drive 0x80\)",
     r'stage2: kernel command line: "qemu-exit"',
-    r"stage2: CPU supports 64-bit long mode",
+    r"stage2: CPU supports 64-bit long mode \(NX: (yes|no), 1 GiB pages: (yes|no), physical address bits: \d+\)",
     r"stage2: A20 enabled \(.+\)",
     r"stage2: memory map: \d+ entries from INT 15h E820h",
     r"stage2: disk reads by LBA \(INT 13h extensions\)",
     r"stage2: loading the kernel: \d+ bytes from sector \d+",
     r"stage2: kernel ELF ok: 3 loadable segments at 0x0000000000100000-0x[0-9a-f]{16}, entry 0x0000000000100000",
     r"stage2: kernel checksum ok \(0x[0-9a-f]{16}\)",
-    r"stage2: page tables built: 0-4 GiB identity-mapped with 2 MiB pages",
+    r"stage2: page tables built: 0-\d+ GiB identity-mapped with (1 GiB|2 MiB) pages, "
+    r"kernel segments with 4 KiB pages and their ELF permissions, NX (on|off)",
     r"stage2: entering long mode, jumping to the kernel at 0x0000000000100000",
     r"Kernel: running in 64-bit long mode",
 ]
