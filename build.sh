@@ -4,6 +4,10 @@
 #   ./build.sh [build]   build everything; the bootable image is build/disk.img
 #   ./build.sh run       build, then boot the image in QEMU
 #   ./build.sh test      build, then run every test (host unit tests and real boots)
+#   ./build.sh bochs     build, then boot the image in Bochs, stopped in its debugger
+#   ./build.sh write DEVICE [--yes] [--force]
+#                        build, then write the image to a USB stick or disk such as
+#                        /dev/sdb, after safety checks and a typed confirmation
 #   ./build.sh deps      install everything the build and the tests use
 #   ./build.sh clean     remove the build directory
 #   ./build.sh help      this text
@@ -86,8 +90,19 @@ have_display() {
 
 missing_for_test() {
     missing_for_qemu
+    missing_for_bochs
     find_python >/dev/null || echo python3 python3-pytest python3-pexpect python3-pytest-xdist
     [ -f /usr/include/cmocka.h ] || pkg-config --exists cmocka 2>/dev/null || echo libcmocka-dev
+}
+
+# missing_for_bochs: the second emulator the tests boot in, with its own
+# BIOS and VGA BIOS, and the "term" display that runs it without a window
+# (Debian packages each Bochs display separately).
+missing_for_bochs() {
+    command -v bochs >/dev/null 2>&1 || echo bochs
+    [ -f /usr/share/bochs/BIOS-bochs-latest ] || echo bochsbios
+    [ -f /usr/share/bochs/VGABIOS-lgpl-latest ] || [ -f /usr/share/vgabios/vgabios.bin ] || echo vgabios
+    compgen -G '/usr/lib/*/bochs/plugins/libbx_term_gui.so' >/dev/null || echo bochs-term
 }
 
 # find_python: a Python 3 that can import pytest, pexpect and xdist.
@@ -105,13 +120,20 @@ find_python() {
     return 1
 }
 
-ensure() {   # ensure build|run|test
+ensure() {   # ensure build|run|test|bochs
     local packages=()
     read -r -a packages <<<"$(
         missing_for_build
         case "$1" in
             run) missing_for_run ;;
             test) missing_for_test ;;
+            bochs)
+                missing_for_bochs
+                command -v python3 >/dev/null 2>&1 || echo python3
+                if [ -n "${DISPLAY:-}" ] && ! compgen -G '/usr/lib/*/bochs/plugins/libbx_x_gui.so' >/dev/null; then
+                    echo bochs-x
+                fi
+                ;;
         esac | tr '\n' ' '
     )"
     [ ${#packages[@]} -eq 0 ] || install_packages $(printf '%s\n' "${packages[@]}" | sort -u)
@@ -202,6 +224,20 @@ cmd_test() {
     BUILD_DIR=$BUILD "$python" -m pytest -p no:cacheprovider -n "$jobs" -q tests ${PYTEST_ARGS:-}
 }
 
+# The checks, the confirmation and the writing live in image/write-disk.sh,
+# so the dangerous part can be read (and tested) on its own.
+cmd_write() {
+    cmd_build
+    exec "$ROOT/image/write-disk.sh" "$IMAGE" "$@"
+}
+
+# The bochsrc comes from tests/bochs.py, the same one the Bochs tests use.
+cmd_bochs() {
+    ensure bochs
+    cmd_build
+    exec python3 "$ROOT/tests/bochs.py" --interactive "$IMAGE" "$@"
+}
+
 cmd_deps() {
     install_packages $(
         {
@@ -224,6 +260,8 @@ case "$command" in
     build) cmd_build "$@" ;;
     run) cmd_run "$@" ;;
     test) cmd_test "$@" ;;
+    bochs) cmd_bochs "$@" ;;
+    write) cmd_write "$@" ;;
     deps) cmd_deps "$@" ;;
     clean) cmd_clean "$@" ;;
     help | -h | --help) usage ;;

@@ -85,6 +85,7 @@ stage2_main:
     call print_hex64
     mov al, 10
     call print_char
+    call serial_drain
     jmp enter_long_mode
 
 ; start_boot_info: clear the block (RAM holds garbage at boot) and fill in

@@ -43,6 +43,7 @@
 
 /* Line Status Register (LSR) bits. */
 #define LSR_TRANSMIT_EMPTY 0x20 /* bit 5: transmitter holding register empty */
+#define LSR_TRANSMITTER_IDLE 0x40 /* bit 6: holding and shift registers both empty */
 
 /*
  * The UART's clock is 1.8432 MHz divided by 16: 115200 is the fastest rate,
@@ -63,6 +64,16 @@
 
 void serial_init(void)
 {
+    /*
+     * The loader may still be sending its last byte. Changing the divisor
+     * or clearing the FIFO now would garble it (Bochs turns it into a NUL),
+     * so wait, bounded, until the transmitter is idle.
+     */
+    for (int i = 0; i < TRANSMIT_POLL_LIMIT; i++) {
+        if (inb(COM1_BASE + UART_LINE_STATUS) & LSR_TRANSMITTER_IDLE)
+            break;
+    }
+
     /* We poll; no UART interrupts. */
     outb(COM1_BASE + UART_INTERRUPT_ENABLE, 0x00);
 

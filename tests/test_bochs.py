@@ -1,0 +1,133 @@
+"""Boot the disk image in Bochs, with Bochs's own BIOS instead of SeaBIOS.
+
+QEMU's TCG ignores segment limits and sends serial bytes the moment they
+are written; Bochs, like a real PC, does neither, and its BIOS (rombios)
+differs from SeaBIOS in what it leaves behind. A loader that boots in both
+has not merely been lucky in one emulator.
+
+Bochs has no isa-debug-exit device, so neither kernel can end the run: we
+stop Bochs once the last line we expect is on COM1 (see tests/bochs.py).
+"""
+import re
+
+import pytest
+
+from bochs import BochsMissing, boot_bochs, find_bochs
+from conftest import build_image
+from test_boot import LOADER_PROGRESS, memory_map
+from test_foreign_kernel import (EXPECTED_LINES, LAYOUTS, LOADER_HALTED,
+                                 build_foreign_kernel, kernel_lines, make_image,
+                                 read_elf)
+
+# Any word the kernel does not know; not "qemu-exit", so that nothing is
+# written to port 0xF4 and the kernel ends exactly as on a real PC.
+CMDLINE = "bochs"
+BOOT_TIMEOUT_SECONDS = 30
+KERNEL_DONE = "Kernel: boot complete, halting"
+# Stop waiting as soon as the boot has clearly failed, too.
+OUR_KERNEL_ENDS = "|".join([re.escape(KERNEL_DONE), re.escape(LOADER_HALTED),
+                            r"PANIC: [^\n]*\n"])
+FOREIGN_KERNEL_ENDS = "|".join([r"foreign kernel: (all checks passed|some checks FAILED)",
+                                re.escape(LOADER_HALTED)])
+
+# test_boot's list, with our command line in place of "qemu-exit".
+PROGRESS = [p.replace('"qemu-exit"', f'"{CMDLINE}"') for p in LOADER_PROGRESS] + [
+    r"^boot info: at 0x0000000000001000, version 1, \d+ bytes",
+    rf'^command line: "{CMDLINE}"',
+    r"^memory map \(E820, \d+ entries\):",
+    r"^usable memory: \d+ MiB",
+    re.escape(KERNEL_DONE),
+]
+assert len(PROGRESS) > len(LOADER_PROGRESS), "test_boot.LOADER_PROGRESS changed shape"
+
+
+@pytest.fixture(scope="session")
+def bochs_installed():
+    """A missing Bochs is a failure, not a skip: ./build.sh test installs it."""
+    try:
+        return find_bochs()
+    except BochsMissing as error:
+        pytest.fail(str(error))
+
+
+@pytest.fixture(scope="module")
+def bochs_image(tmp_path_factory, mkimage):
+    """Today's loader and kernel with our command line."""
+    return build_image(tmp_path_factory.mktemp("bochs") / "bochs.img", cmdline=CMDLINE)
+
+
+def boot(image, **kwargs):
+    result = boot_bochs(image, timeout=BOOT_TIMEOUT_SECONDS, **kwargs)
+    # Every boot must be quick: a slow one means Bochs or the loader got
+    # stuck somewhere and only the stop pattern saved it.
+    assert result.seconds < BOOT_TIMEOUT_SECONDS, result.describe()
+    return result
+
+
+def assert_in_order(result, patterns):
+    # \r is what every line ends with on a serial console; drop it so that
+    # ^ and $ work on lines.
+    serial = result.serial.replace("\r", "")
+    position = 0
+    for pattern in patterns:
+        match = re.compile(pattern, re.M).search(serial, position)
+        assert match, f"missing (in order): {pattern}\n{result.describe()}"
+        position = match.end()
+
+
+@pytest.mark.parametrize("memory_mib", [32, 64])
+def test_boots_to_kernel_in_bochs(bochs_installed, bochs_image, memory_mib):
+    result = boot(bochs_image, memory_mib=memory_mib, until=OUR_KERNEL_ENDS)
+    assert KERNEL_DONE in result.serial, result.describe()
+    assert_in_order(result, PROGRESS)
+    assert "PANIC" not in result.serial, result.describe()
+
+    # Bochs's BIOS builds its own E820 map: low memory and RAM from 1 MiB
+    # must be there and usable, adding up to the RAM we gave the machine
+    # less what the BIOS keeps (its ACPI tables sit at the top of RAM).
+    entries = memory_map(result.serial)
+    header = re.search(r"memory map \(E820, (\d+) entries\):", result.serial)
+    assert header and int(header[1]) == len(entries) > 0, result.describe()
+    assert any(base == 0 and kind == 1 for base, _, kind in entries), entries
+    assert any(base == 0x100000 and kind == 1 for base, _, kind in entries), entries
+    usable = sum(length for _, length, kind in entries if kind == 1)
+    reported = int(re.search(r"usable memory: (\d+) MiB", result.serial)[1])
+    assert reported == usable >> 20, result.describe()
+    assert memory_mib - 2 <= reported <= memory_mib, result.describe()
+
+    # No CPU errors on the way (a write past a segment limit, say): Bochs
+    # logs them and carries on, so the serial output alone may not show them.
+    assert "(none)" == result.log_problems(), result.describe()
+
+
+def test_serial_output_arrives_whole(bochs_installed, bochs_image):
+    """Bochs's UART takes time to send each byte, like a real one. Every
+    line must arrive complete and start on a line of its own; in particular
+    the loader's last line must not be lost or garbled when the kernel
+    reprograms the UART."""
+    result = boot(bochs_image, until=OUR_KERNEL_ENDS)
+    assert "\0" not in result.serial, \
+        f"NUL bytes on COM1 (a byte lost or garbled in the UART):\n{result.serial!r}"
+    lines = result.lines()
+    for expected in ["Kernel: running in 64-bit long mode", KERNEL_DONE]:
+        assert expected in lines, \
+            f"{expected!r} is not a line of its own:\n{result.serial!r}"
+    assert any(line.startswith("stage2: entering long mode") for line in lines), result.describe()
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_foreign_kernel_boots_in_bochs(bochs_installed, mkimage, tmp_path, layout):
+    """The kernel from tests/foreign_kernel: it ends with a write to QEMU's
+    isa-debug-exit port, which goes nowhere in Bochs, and then halts."""
+    kernel = build_foreign_kernel(tmp_path / layout, layout)
+    image = make_image(mkimage, kernel, tmp_path / "foreign.img")
+    result = boot(image, until=FOREIGN_KERNEL_ENDS, settle=0.2)
+
+    loader = re.search(r"kernel ELF ok: (\d+) loadable segments", result.serial)
+    assert loader and int(loader[1]) == len(read_elf(kernel).loads), result.describe()
+    lines = kernel_lines(result)
+    for expected in EXPECTED_LINES:
+        assert any(line.startswith(expected) for line in lines), \
+            f"missing {expected!r}\n{result.describe()}"
+    assert not any("FAILED" in line for line in lines), result.describe()
+    assert "(none)" == result.log_problems(), result.describe()
