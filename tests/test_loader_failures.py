@@ -189,3 +189,16 @@ def test_kernel_too_small_for_an_elf_header(good_image, tmp_path):
     struct.pack_into("<I", data, KERNEL_SIZE_FIELD, 40)        # 40 bytes of it
     image.write_bytes(bytes(data))
     assert_fails_and_halts(image, "the kernel file is too small to be an ELF file.")
+
+
+def test_too_little_memory_for_the_kernel(tmp_path, mkimage):
+    # The foreign test kernel needs RAM up to about 6.1 MiB (a 2 MiB BSS);
+    # on a 6 MiB machine its data segment cannot fit.
+    from test_foreign_kernel import build_foreign_kernel
+    kernel = build_foreign_kernel(tmp_path / "foreign", "paged")
+    image = build_image(tmp_path / "big.img", kernel=kernel)
+    result = assert_fails_and_halts(image, "does not fit in usable RAM according to the BIOS memory map",
+                                    memory="6M")
+    assert "stage2: error: kernel segment " in result.serial
+    # The same image boots with enough memory.
+    assert boot(image, memory="16M", timeout=60).exit_code == 33
