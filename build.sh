@@ -52,9 +52,9 @@ install_packages() {
     else
         die "missing packages (Debian names): $*
 Without apt-get, install the equivalents yourself, for example:
-  Fedora:   sudo dnf install make nasm gcc binutils qemu-system-x86 python3-pytest python3-pexpect python3-pytest-xdist libcmocka-devel
-  Arch:     sudo pacman -S make nasm gcc binutils qemu-system-x86 python-pytest python-pexpect python-pytest-xdist cmocka
-  macOS:    brew install make nasm x86_64-elf-gcc x86_64-elf-binutils qemu cmocka && pip3 install pytest pexpect pytest-xdist"
+  Fedora:   sudo dnf install make nasm gcc binutils qemu-system-x86 bochs python3-pytest python3-pexpect python3-pytest-xdist libcmocka-devel
+  Arch:     sudo pacman -S make nasm gcc binutils qemu-system-x86 bochs python-pytest python-pexpect python-pytest-xdist cmocka
+  macOS:    brew install make nasm x86_64-elf-gcc x86_64-elf-binutils qemu bochs cmocka && pip3 install pytest pexpect pytest-xdist"
     fi
 }
 

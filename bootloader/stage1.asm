@@ -29,9 +29,9 @@ DISK_SIGNATURE      equ 0x1B8   ; 4-byte disk signature, then 2 reserved bytes
 PARTITION_TABLE     equ 0x1BE
 BOOT_SIGNATURE      equ 0xAA55  ; bytes 0x55 0xAA at offset 0x1FE
 
-DISK_READ_TRIES     equ 3
+DISK_READ_TRIES     equ 3       ; floppies and old drives fail the first read while the motor spins up
 BOGUS_DRIVE_BITS    equ 0x70    ; set in no floppy (0x00-0x0F) or hard disk (0x80-0x8F) number
-FIRST_HARD_DISK     equ 0x80       ; floppies and old drives fail the first read while the motor spins up
+FIRST_HARD_DISK     equ 0x80
 
 ; BIOS services used here
 BIOS_VIDEO          equ 0x10

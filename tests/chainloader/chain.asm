@@ -1,0 +1,184 @@
+; chain.asm - a test boot sector that starts another disk's boot sector
+; with a drive number of our choosing in DL.
+;
+; Why: a boot sector must use the drive number the BIOS passes in DL, but
+; SeaBIOS (QEMU's BIOS) always numbers the disk it boots from 0x80, so a
+; plain boot can never show whether stage 1 really reads DL. Booted from a
+; floppy instead, this sector plays the BIOS's part: it loads sector 0 of
+; hard disk SOURCE_DRIVE to 0000:7C00 and jumps there with DL = PASS_DL,
+; which may be the right number, another disk's, or nonsense.
+; tests/test_drive_number.py assembles it with both values:
+;
+;   nasm -f bin -DSOURCE_DRIVE=0x81 -DPASS_DL=0x81 -o chain.bin chain.asm
+;
+; Steps:
+;   1. move out of 0x7C00 (to RELOCATED_ADDRESS), since the sector we load
+;      must go exactly there;
+;   2. read sector 0 of SOURCE_DRIVE with INT 13h AH=02h (cylinder 0, head
+;      0, sector 1: every BIOS can address that by CHS), a few tries with a
+;      disk reset in between;
+;   3. check its boot signature 0x55 0xAA;
+;   4. print "chain: booting drive 0xSS with DL=0xDD" on COM1 and jump to
+;      0000:7C00 with DL = PASS_DL.
+; A failed read prints the BIOS's error code, a missing signature says so;
+; both then halt. Output goes to COM1 only: the tests read the serial port.
+
+%ifndef SOURCE_DRIVE
+  %error "assemble with -DSOURCE_DRIVE=0x80 (or another BIOS drive number)"
+%endif
+%ifndef PASS_DL
+  %error "assemble with -DPASS_DL=0x80 (the value to hand over in DL)"
+%endif
+
+BOOT_SECTOR_ADDRESS equ 0x7C00      ; where the BIOS loads us, and where we load the next sector
+RELOCATED_ADDRESS   equ 0x0600      ; free conventional memory above the BIOS data area
+SECTOR_BYTES        equ 512
+BOOT_SIGNATURE      equ 0xAA55      ; the bytes 0x55 0xAA, read as a little-endian word
+SIGNATURE_OFFSET    equ 510
+READ_TRIES          equ 3
+
+BIOS_DISK           equ 0x13
+  DISK_RESET        equ 0x00        ; AH=00h: reset the disk system
+  DISK_READ_CHS     equ 0x02        ; AH=02h: read sectors by cylinder/head/sector
+FIRST_SECTOR_CHS    equ 0x0001      ; CX: cylinder 0 (CH), sector 1 (CL, counted from 1)
+FIRST_HEAD          equ 0           ; DH
+
+COM1                equ 0x3F8
+  UART_LSR          equ 5           ; line status register
+  UART_LSR_THRE     equ 0x20        ; bit 5: the transmit holding register is empty
+
+bits 16
+org RELOCATED_ADDRESS
+
+start:
+    ; Until the far jump below we run at 0x7C00 but are assembled for
+    ; RELOCATED_ADDRESS: no absolute address of our own may be used here.
+    cli
+    xor ax, ax
+    mov ds, ax
+    mov es, ax
+    mov ss, ax
+    mov sp, BOOT_SECTOR_ADDRESS     ; the stack grows down from below 0x7C00
+    sti
+    cld
+    mov si, BOOT_SECTOR_ADDRESS
+    mov di, RELOCATED_ADDRESS
+    mov cx, SECTOR_BYTES / 2
+    rep movsw
+    jmp 0:relocated
+
+relocated:
+    mov di, READ_TRIES
+.try_read:
+    mov bx, BOOT_SECTOR_ADDRESS     ; ES:BX = 0000:7C00
+    mov ax, (DISK_READ_CHS << 8) | 1
+    mov cx, FIRST_SECTOR_CHS
+    mov dh, FIRST_HEAD
+    mov dl, SOURCE_DRIVE
+    int BIOS_DISK
+    jnc .read_ok
+    mov [error_code], ah
+    dec di
+    jz read_failed
+    mov ah, DISK_RESET
+    mov dl, SOURCE_DRIVE
+    int BIOS_DISK
+    jmp .try_read
+
+.read_ok:
+    cmp word [BOOT_SECTOR_ADDRESS + SIGNATURE_OFFSET], BOOT_SIGNATURE
+    jne no_signature
+
+    mov si, booting_message
+    call print
+    mov al, SOURCE_DRIVE
+    call print_hex8
+    mov si, with_dl_message
+    call print
+    mov al, PASS_DL
+    call print_hex8
+    mov si, line_end
+    call print
+
+    ; What a BIOS leaves for a boot sector: DL = drive, segments 0.
+    xor ax, ax
+    mov ds, ax
+    mov es, ax
+    mov dl, PASS_DL
+    jmp 0:BOOT_SECTOR_ADDRESS
+
+read_failed:
+    mov si, read_failed_message
+    call print
+    mov al, SOURCE_DRIVE
+    call print_hex8
+    mov si, bios_error_message
+    call print
+    mov al, [error_code]
+    call print_hex8
+    mov si, line_end
+    call print
+    jmp halt
+
+no_signature:
+    mov si, no_signature_message
+    call print
+    mov al, SOURCE_DRIVE
+    call print_hex8
+    mov si, no_signature_end
+    call print
+halt:
+    cli
+    hlt
+    jmp halt
+
+; print: send the NUL-terminated string at DS:SI to COM1.
+print:
+    lodsb
+    test al, al
+    jz .done
+    call serial_char
+    jmp print
+.done:
+    ret
+
+; print_hex8: send AL as two lowercase hex digits to COM1.
+print_hex8:
+    push ax
+    shr al, 4
+    call print_hex_digit
+    pop ax
+print_hex_digit:
+    and al, 0x0F
+    add al, '0'
+    cmp al, '9'
+    jbe serial_char
+    add al, 'a' - '9' - 1
+    ; fall through
+; serial_char: send AL to COM1 once the UART can take it (a real UART
+; drops bytes written while it is still sending).
+serial_char:
+    push dx
+    push ax
+    mov dx, COM1 + UART_LSR
+.wait:
+    in al, dx
+    test al, UART_LSR_THRE
+    jz .wait
+    pop ax
+    mov dx, COM1
+    out dx, al
+    pop dx
+    ret
+
+booting_message:        db 13, 10, "chain: booting drive 0x", 0
+with_dl_message:        db " with DL=0x", 0
+read_failed_message:    db 13, 10, "chain: reading sector 0 of drive 0x", 0
+bios_error_message:     db " failed, BIOS error 0x", 0
+no_signature_message:   db 13, 10, "chain: drive 0x", 0
+no_signature_end:       db " has no boot signature 0x55 0xAA in sector 0", 13, 10, 0
+line_end:               db 13, 10, 0
+error_code:             db 0
+
+    times SIGNATURE_OFFSET - ($ - $$) db 0   ; fails to assemble if the code grew too big
+    dw BOOT_SIGNATURE

@@ -1,0 +1,171 @@
+"""Stage 1 uses the drive number the BIOS passed in DL.
+
+SeaBIOS numbers the disk it boots from 0x80 whatever its position, so a
+plain boot can never tell whether stage 1 reads DL or just assumes 0x80.
+tests/chainloader/chain.asm plays the BIOS instead: booted from a floppy,
+it loads sector 0 of a hard disk and jumps to it with a DL of our choosing
+(both are assembled in). With our image on the second hard disk and DL =
+0x81, a stage 1 that ignored DL would read the blank first disk.
+
+Stage 1 accepts the numbers a BIOS can mean, floppies 0x00-0x0F and hard
+disks 0x80-0x8F (bits 4-6 clear, see `drive_number_is_plausible` in
+bootloader/stage1.asm); for anything else it uses 0x80, and stage 2 warns.
+"""
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import ROOT
+from qemu import KERNEL_EXIT_SUCCESS, boot
+
+CHAIN_SOURCE = ROOT / "tests" / "chainloader" / "chain.asm"
+TOOL_TIMEOUT_SECONDS = 60
+BOOT_TIMEOUT_SECONDS = 60
+SETTLE_SECONDS = 1.0            # after the chain loader jumped: time for stage 2 to speak
+HALT_SETTLE_SECONDS = 0.5       # after a halt message: make sure nothing follows
+SECTOR = 512
+BOOT_SIGNATURE = b"\x55\xaa"
+FLOPPY_BYTES = 80 * 2 * 18 * 512        # 1.44 MB
+BLANK_DISK_BYTES = 1 << 20
+FIRST_HARD_DISK = 0x80
+SECOND_HARD_DISK = 0x81
+
+BOGUS_WARNING = ("stage2: warning: the BIOS passed boot drive 0x{:02x}, which is no disk "
+                 "number; stage 1 used 0x80, the first hard disk")
+
+
+def build_chain_floppy(directory, source_drive, pass_dl):
+    """Assemble the chain loader for one (source drive, DL) pair and put it
+    on a 1.44 MB floppy image."""
+    if shutil.which("nasm") is None:
+        pytest.fail("nasm is not installed: run ./build.sh deps")
+    binary = directory / f"chain-{source_drive:02x}-{pass_dl:02x}.bin"
+    result = subprocess.run(
+        ["nasm", "-f", "bin", "-Wall", f"-DSOURCE_DRIVE={source_drive:#04x}",
+         f"-DPASS_DL={pass_dl:#04x}", "-o", str(binary), str(CHAIN_SOURCE)],
+        capture_output=True, text=True, timeout=TOOL_TIMEOUT_SECONDS)
+    assert result.returncode == 0, f"nasm failed:\n{result.stdout}{result.stderr}"
+    sector = binary.read_bytes()
+    assert len(sector) == SECTOR and sector.endswith(BOOT_SIGNATURE), "chain.asm is not a boot sector"
+    floppy = binary.with_suffix(".floppy.img")
+    floppy.write_bytes(sector.ljust(FLOPPY_BYTES, b"\0"))
+    return floppy
+
+
+def boot_chained(floppy, hard_disks, **boot_args):
+    """Boot the chain floppy (-boot a) with `hard_disks` on IDE in order:
+    the first becomes BIOS drive 0x80, the second 0x81."""
+    extra = ["-boot", "a"]
+    for index, disk in enumerate(hard_disks):
+        extra += ["-drive", f"file={disk},format=raw,if=ide,index={index}"]
+    return boot(floppy, drive="floppy", extra=extra, **boot_args)
+
+
+def describe(result):
+    return (f"QEMU exit code {result.exit_code}, still running {result.still_running}, "
+            f"{result.seconds:.2f} s; serial output:\n{result.serial}")
+
+
+@pytest.fixture
+def blank_disk(tmp_path):
+    disk = tmp_path / "blank.img"
+    disk.write_bytes(bytes(BLANK_DISK_BYTES))
+    return disk
+
+
+def test_chain_loader_is_a_boot_sector(tmp_path):
+    floppy = build_chain_floppy(tmp_path, SECOND_HARD_DISK, SECOND_HARD_DISK)
+    assert floppy.stat().st_size == FLOPPY_BYTES
+
+
+def test_stage1_boots_from_the_drive_in_dl(exit_image, blank_disk, tmp_path):
+    # Our image is drive 0x81; 0x80 is blank (a zero MBR, no signature).
+    floppy = build_chain_floppy(tmp_path, SECOND_HARD_DISK, SECOND_HARD_DISK)
+    result = boot_chained(floppy, [blank_disk, exit_image], timeout=BOOT_TIMEOUT_SECONDS)
+    serial = result.serial
+    assert "chain: booting drive 0x81 with DL=0x81" in serial, describe(result)
+    assert result.exit_code == KERNEL_EXIT_SUCCESS, describe(result)
+    assert "loader started (boot drive 0x81)" in serial, describe(result)
+    assert "boot drive: 0x81" in serial, describe(result)
+    assert "stage2: warning" not in serial, describe(result)
+    assert "Kernel: boot complete, halting" in serial, describe(result)
+
+
+def test_the_blank_first_disk_does_not_boot(exit_image, blank_disk, tmp_path):
+    """The control for the test above: handed 0x80 (what a stage 1 that
+    ignored DL would use), stage 1 reads the blank disk and never reaches
+    stage 2. So the boot above really depends on DL."""
+    floppy = build_chain_floppy(tmp_path, SECOND_HARD_DISK, FIRST_HARD_DISK)
+    result = boot_chained(floppy, [blank_disk, exit_image], until=r"chain: booting drive",
+                          settle=SETTLE_SECONDS, timeout=BOOT_TIMEOUT_SECONDS)
+    assert "chain: booting drive 0x81 with DL=0x80" in result.serial, describe(result)
+    assert "bootstack stage 2" not in result.serial, describe(result)
+    assert result.exit_code != KERNEL_EXIT_SUCCESS, describe(result)
+
+
+def test_right_drive_number_gives_no_warning(exit_image, tmp_path):
+    floppy = build_chain_floppy(tmp_path, FIRST_HARD_DISK, FIRST_HARD_DISK)
+    result = boot_chained(floppy, [exit_image], timeout=BOOT_TIMEOUT_SECONDS)
+    assert "chain: booting drive 0x80 with DL=0x80" in result.serial, describe(result)
+    assert result.exit_code == KERNEL_EXIT_SUCCESS, describe(result)
+    assert "loader started (boot drive 0x80)" in result.serial, describe(result)
+    assert "boot drive: 0x80" in result.serial, describe(result)
+    assert "stage2: warning" not in result.serial, describe(result)
+
+
+# Numbers with some of bits 4-6 set are no BIOS disk: 0x42 is nonsense,
+# 0x90 is just past the hard disks, 0xE0 is where El Torito puts CD-ROMs.
+@pytest.mark.parametrize("bogus_dl", [0x42, 0x90, 0xE0], ids=lambda dl: f"dl-{dl:02x}")
+def test_bogus_drive_number_falls_back_to_the_first_disk(exit_image, tmp_path, bogus_dl):
+    floppy = build_chain_floppy(tmp_path, FIRST_HARD_DISK, bogus_dl)
+    result = boot_chained(floppy, [exit_image], timeout=BOOT_TIMEOUT_SECONDS)
+    serial = result.serial
+    assert f"chain: booting drive 0x80 with DL=0x{bogus_dl:02x}" in serial, describe(result)
+    assert result.exit_code == KERNEL_EXIT_SUCCESS, describe(result)
+    assert "loader started (boot drive 0x80)" in serial, describe(result)
+    # The warning comes right after the banner, before any other step.
+    lines = [line for line in result.lines() if line]
+    banner = next(i for i, line in enumerate(lines) if "loader started" in line)
+    assert lines[banner + 1] == BOGUS_WARNING.format(bogus_dl), describe(result)
+    assert "boot drive: 0x80" in serial, describe(result)
+    assert "Kernel: boot complete, halting" in serial, describe(result)
+
+
+# The edges of the accepted ranges: the last floppy and the last hard disk
+# number. Stage 1 must take them as given (no fallback, no warning), so with
+# no such drive it stops with the BIOS's error instead of booting 0x80.
+@pytest.mark.parametrize("plausible_dl", [0x0F, 0x8F], ids=lambda dl: f"dl-{dl:02x}")
+def test_plausible_drive_number_is_used_as_given(exit_image, tmp_path, plausible_dl):
+    floppy = build_chain_floppy(tmp_path, FIRST_HARD_DISK, plausible_dl)
+    stage1_error = r"Stage 1: disk error 0x[0-9A-F]{2}"
+    result = boot_chained(floppy, [exit_image], until=stage1_error, settle=HALT_SETTLE_SECONDS,
+                          timeout=BOOT_TIMEOUT_SECONDS)
+    assert f"chain: booting drive 0x80 with DL=0x{plausible_dl:02x}" in result.serial, describe(result)
+    assert re.search(stage1_error, result.serial), describe(result)
+    assert "bootstack stage 2" not in result.serial, describe(result)
+    assert result.still_running, describe(result)
+
+
+def test_chain_loader_reports_a_missing_disk(tmp_path):
+    """The chain loader's own failure path: no drive 0x81 at all. It must
+    say so with the BIOS's code rather than jump into garbage, or the tests
+    above could fail for reasons that look like the loader's."""
+    floppy = build_chain_floppy(tmp_path, SECOND_HARD_DISK, SECOND_HARD_DISK)
+    result = boot(floppy, drive="floppy", extra=["-boot", "a"],
+                  until=r"chain: reading sector 0 of drive 0x81 failed, BIOS error 0x[0-9a-f]{2}",
+                  settle=HALT_SETTLE_SECONDS, timeout=BOOT_TIMEOUT_SECONDS)
+    assert re.search(r"chain: reading sector 0 of drive 0x81 failed, BIOS error 0x[0-9a-f]{2}",
+                     result.serial), describe(result)
+    assert result.still_running, describe(result)
+    assert "bootstack" not in result.serial, describe(result)
+
+
+def test_chain_loader_reports_a_disk_without_boot_signature(blank_disk, tmp_path):
+    floppy = build_chain_floppy(tmp_path, FIRST_HARD_DISK, FIRST_HARD_DISK)
+    message = "chain: drive 0x80 has no boot signature 0x55 0xAA in sector 0"
+    result = boot_chained(floppy, [blank_disk], until=re.escape(message), settle=HALT_SETTLE_SECONDS,
+                          timeout=BOOT_TIMEOUT_SECONDS)
+    assert message in result.serial, describe(result)
+    assert result.still_running, describe(result)

@@ -1,0 +1,475 @@
+"""The page tables the kernel starts on, seen from outside through QEMU's
+monitor.
+
+The loader maps the kernel's PT_LOAD segments with 4 KiB pages that carry
+their ELF permissions: writable only with PF_W, no-execute unless PF_X (when
+the CPU has NX); a page shared by two segments gets the union of their
+permissions. Everything else is read/write/execute. It also sets CR0.WP, so
+read-only pages bind the kernel too, and EFER.NXE when the CPU has NX
+(bootloader/stage2/page_tables.inc, long_mode.inc).
+
+We boot an image whose kernel halts instead of ending QEMU, wait for it to
+say so, and then ask the monitor for:
+  - `info registers`: CR0, CR3, CR4 and EFER;
+  - the loader's whole page table area (`xp`), which we walk ourselves, the
+    way the CPU does, for the effective permissions of every page;
+  - `info tlb` (QEMU's list of leaf entries) and `info mem` (its effective
+    writability by range), which must agree with our walk.
+The expectations come from the kernel ELF's program headers, read here
+with struct. Besides our kernel we boot the foreign kernel (segments in
+several 2 MiB regions with gaps) and a small made-up kernel whose segments
+share pages, for the union rule: neither foreign layout shares a page (its
+"packed" layout packs the file, not memory).
+"""
+import bisect
+import dataclasses
+import re
+import struct
+
+import pytest
+
+import elf_factory
+from conftest import BUILD, build_image
+from qemu import boot
+
+BOOT_TIMEOUT_SECONDS = 60
+SETTLE_SECONDS = 0.2            # after the last line: the kernel reaches its hlt
+
+PAGE = 1 << 12
+LARGE_PAGE = 1 << 21
+GIB = 1 << 30
+MIB = 1 << 20
+ENTRY_BYTES = 8
+TABLE_ENTRIES = 512
+PAGE_TABLES_START = 0x20000     # bootloader/stage2/memory_layout.inc: the loader's table area
+PAGE_TABLES_END = 0x70000
+
+# Control registers and EFER (Intel SDM Vol. 3A, 2.5 and 2.2.1).
+CR0_PE = 1 << 0
+CR0_WP = 1 << 16
+CR0_PG = 1 << 31
+CR4_PAE = 1 << 5
+EFER_LME = 1 << 8
+EFER_LMA = 1 << 10
+EFER_NXE = 1 << 11
+CR3_ADDRESS_MASK = 0x000FFFFFFFFFF000
+
+# Paging-structure entry bits (Intel SDM Vol. 3A, 4.5, tables 4-15 to 4-20).
+ENTRY_PRESENT = 1 << 0
+ENTRY_WRITABLE = 1 << 1
+ENTRY_USER = 1 << 2
+ENTRY_LARGE = 1 << 7            # PS in a PDPT or PD entry: it maps the page itself
+ENTRY_NO_EXECUTE = 1 << 63
+ENTRY_ADDRESS_MASK = 0x000FFFFFFFFFF000
+# Bits covered by each level: PML4 entry 512 GiB, PDPT entry 1 GiB, PD 2 MiB, PT 4 KiB.
+LEVEL_SHIFTS = (39, 30, 21, 12)
+
+# ELF-64 (System V ABI): the parts of the header and program headers we read.
+ELF_MAGIC = b"\x7fELF"
+E_PHOFF, E_PHENTSIZE, E_PHNUM = 32, 54, 56
+PHDR_FORMAT = "<IIQQQQQQ"       # p_type, p_flags, p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_align
+PT_LOAD = 1
+PF_X, PF_W = 1, 2
+
+OUR_KERNEL = BUILD / "kernel" / "kernel-stripped.elf"
+OUR_HALT_LINE = "Kernel: boot complete, halting"
+FOREIGN_HALT_LINE = "foreign kernel: all checks passed"
+# The shared-page kernel prints nothing: it is HLT instructions, entered
+# with interrupts off, so it stops at its first instruction.
+LOADER_LAST_LINE = "stage2: entering long mode, jumping to the kernel at"
+
+REGISTERS = "info registers"
+TLB = "info tlb"
+MEM = "info mem"
+TABLE_DUMP = f"xp /{(PAGE_TABLES_END - PAGE_TABLES_START) // ENTRY_BYTES}gx {PAGE_TABLES_START:#x}"
+MONITOR_COMMANDS = [REGISTERS, TLB, MEM, TABLE_DUMP]
+
+
+# ---- The kernel's segments and what they promise ------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Segment:
+    paddr: int
+    memsz: int
+    flags: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Access:
+    writable: bool
+    no_execute: bool
+
+
+def load_segments(elf_path):
+    """The PT_LOAD segments that occupy memory."""
+    data = elf_path.read_bytes()
+    assert data[:4] == ELF_MAGIC, f"{elf_path} is not an ELF file"
+    phoff, = struct.unpack_from("<Q", data, E_PHOFF)
+    phentsize, phnum = struct.unpack_from("<HH", data, E_PHENTSIZE)
+    segments = []
+    for index in range(phnum):
+        p_type, p_flags, _, _, p_paddr, _, p_memsz, _ = \
+            struct.unpack_from(PHDR_FORMAT, data, phoff + index * phentsize)
+        if p_type == PT_LOAD and p_memsz:
+            segments.append(Segment(p_paddr, p_memsz, p_flags))
+    assert segments, f"{elf_path} has no loadable segment"
+    return segments
+
+
+def pages_of(segment):
+    first = segment.paddr // PAGE * PAGE
+    end = -(-(segment.paddr + segment.memsz) // PAGE) * PAGE
+    return range(first, end, PAGE)
+
+
+def expected_kernel_pages(segments, cpu_has_nx):
+    """Page address -> Access for every page a segment touches: the union of
+    the permissions of the segments that share it."""
+    union = {}
+    for segment in segments:
+        for page in pages_of(segment):
+            writable, executable = union.get(page, (False, False))
+            union[page] = (writable or bool(segment.flags & PF_W),
+                           executable or bool(segment.flags & PF_X))
+    return {page: Access(writable, cpu_has_nx and not executable)
+            for page, (writable, executable) in union.items()}
+
+
+def kernel_regions(segments):
+    """The 2 MiB regions holding part of a segment: the loader splits them
+    into 4 KiB pages."""
+    return sorted({page // LARGE_PAGE * LARGE_PAGE
+                   for segment in segments for page in pages_of(segment)})
+
+
+# ---- Reading the monitor's answers -----------------------------------------------------------
+
+def registers(text):
+    """Control registers, EFER, RIP and the halt state from `info registers`."""
+    values = {}
+    for name in ("RIP", "CR0", "CR3", "CR4", "EFER", "HLT"):
+        match = re.search(rf"\b{name}=([0-9a-fA-F]+)", text)
+        assert match, f"{name} missing from info registers:\n{text}"
+        values[name] = int(match[1], 16)
+    return values
+
+
+def physical_memory(dump):
+    """`xp /Ngx ADDR` output ("ADDR: 0x... 0x...") as address -> qword."""
+    memory = {}
+    for line in dump.splitlines():
+        address, _, values = line.partition(":")
+        for index, value in enumerate(values.split()):
+            memory[int(address, 16) + index * ENTRY_BYTES] = int(value, 16)
+    return memory
+
+
+@dataclasses.dataclass(frozen=True)
+class Leaf:
+    virtual: int
+    size: int
+    physical: int
+    entry: int          # the leaf entry itself
+    writable: bool      # effective: every level allows writes
+    no_execute: bool    # effective: some level forbids execution
+    user: bool
+
+
+def walk_page_tables(memory, cr3):
+    """Every present leaf reachable from CR3, with its effective access,
+    the way the CPU combines the levels (Intel SDM Vol. 3A, 4.6.1)."""
+    leaves = []
+
+    def read_entry(address):
+        assert address in memory, \
+            f"a page table at {address:#x} lies outside the loader's area " \
+            f"{PAGE_TABLES_START:#x}-{PAGE_TABLES_END:#x}"
+        return memory[address]
+
+    def visit(table, level, base, writable, no_execute, user):
+        shift = LEVEL_SHIFTS[level]
+        for index in range(TABLE_ENTRIES):
+            entry = read_entry(table + index * ENTRY_BYTES)
+            if not entry & ENTRY_PRESENT:
+                continue
+            virtual = base + (index << shift)
+            now_writable = writable and bool(entry & ENTRY_WRITABLE)
+            now_no_execute = no_execute or bool(entry & ENTRY_NO_EXECUTE)
+            now_user = user and bool(entry & ENTRY_USER)
+            is_leaf = level == len(LEVEL_SHIFTS) - 1 or (level > 0 and entry & ENTRY_LARGE)
+            if is_leaf:
+                size = 1 << shift
+                physical = entry & ENTRY_ADDRESS_MASK & ~(size - 1)
+                leaves.append(Leaf(virtual, size, physical, entry,
+                                   now_writable, now_no_execute, now_user))
+            else:
+                visit(entry & ENTRY_ADDRESS_MASK, level + 1, virtual,
+                      now_writable, now_no_execute, now_user)
+
+    visit(cr3 & CR3_ADDRESS_MASK, 0, 0, True, False, True)
+    return sorted(leaves, key=lambda leaf: leaf.virtual)
+
+
+def non_leaf_entries(memory, cr3):
+    """(level, entry) of every present PML4, PDPT and PD entry that points
+    to a further table."""
+    found = []
+
+    def visit(table, level):
+        for index in range(TABLE_ENTRIES):
+            entry = memory[table + index * ENTRY_BYTES]
+            if not entry & ENTRY_PRESENT or level == len(LEVEL_SHIFTS) - 1:
+                continue
+            if level > 0 and entry & ENTRY_LARGE:
+                continue
+            found.append((level, entry))
+            visit(entry & ENTRY_ADDRESS_MASK, level + 1)
+
+    visit(cr3 & CR3_ADDRESS_MASK, 0)
+    return found
+
+
+# address: physical flags, the flags being NX, global, PS, dirty, accessed,
+# PCD, PWT, user, writable (QEMU's target/i386/monitor.c, print_pte).
+TLB_LINE = re.compile(
+    r"^([0-9a-f]{16}): ([0-9a-f]{16}) ([X-])([G-])([P-])([D-])([A-])([C-])([T-])([U-])([W-])$")
+
+
+def tlb_entries(text):
+    """`info tlb`: virtual -> (physical, flags) for each leaf entry. The
+    flags are those of the leaf entry alone: X = NX bit, P = PS bit (a
+    large page), U = user, W = writable."""
+    entries = {}
+    for line in text.splitlines():
+        match = TLB_LINE.match(line.strip())
+        assert match, f"unexpected info tlb line: {line!r}"
+        entries[int(match[1], 16)] = (int(match[2], 16), {
+            "no_execute": match[3] == "X", "large": match[5] == "P",
+            "user": match[10] == "U", "writable": match[11] == "W"})
+    return entries
+
+
+MEM_LINE = re.compile(r"^([0-9a-f]{16})-([0-9a-f]{16}) [0-9a-f]{16} ([u-])r([w-])$")
+
+
+def mem_ranges(text):
+    """`info mem`: (start, end, writable, user) ranges of mapped memory,
+    writability combined over all levels (it does not show NX)."""
+    ranges = []
+    for line in text.splitlines():
+        match = MEM_LINE.match(line.strip())
+        assert match, f"unexpected info mem line: {line!r}"
+        ranges.append((int(match[1], 16), int(match[2], 16), match[4] == "w", match[3] == "u"))
+    return ranges
+
+
+def merge_writable_ranges(leaves):
+    """Our walk in `info mem`'s form: runs of adjacent leaves with the same
+    effective write and user permission."""
+    ranges = []
+    for leaf in leaves:
+        end = leaf.virtual + leaf.size
+        if ranges and ranges[-1][1] == leaf.virtual and ranges[-1][2:] == (leaf.writable, leaf.user):
+            ranges[-1] = (ranges[-1][0], end, leaf.writable, leaf.user)
+        else:
+            ranges.append((leaf.virtual, end, leaf.writable, leaf.user))
+    return ranges
+
+
+def leaf_at(leaves, address):
+    starts = [leaf.virtual for leaf in leaves]
+    index = bisect.bisect_right(starts, address) - 1
+    assert index >= 0 and address < leaves[index].virtual + leaves[index].size, \
+        f"{address:#x} is not mapped"
+    return leaves[index]
+
+
+# ---- The boots ---------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    kernel: str             # "ours", "shared-pages", or a foreign kernel layout: "packed", "paged"
+    cpu: str
+    cpu_has_nx: bool
+    cpu_has_gib_pages: bool
+    memory_mib: int = 32
+
+    @property
+    def id(self):
+        return f"{self.kernel}-{self.cpu.replace(',', '')}-{self.memory_mib}M"
+
+
+CASES = [
+    Case("ours", "qemu64", cpu_has_nx=True, cpu_has_gib_pages=False),
+    Case("ours", "qemu64,-nx", cpu_has_nx=False, cpu_has_gib_pages=False),
+    Case("ours", "max", cpu_has_nx=True, cpu_has_gib_pages=True, memory_mib=6144),
+    Case("packed", "qemu64", cpu_has_nx=True, cpu_has_gib_pages=False),
+    Case("paged", "max", cpu_has_nx=True, cpu_has_gib_pages=True),
+    Case("shared-pages", "qemu64", cpu_has_nx=True, cpu_has_gib_pages=False),
+    Case("shared-pages", "qemu64,-nx", cpu_has_nx=False, cpu_has_gib_pages=False),
+]
+
+# The made-up kernel: three 4 KiB pages, each shared by two segments.
+#   0x300000  code (R X) + constants (R)      -> read-only, executable
+#   0x301000  constants (R) + data (RW)       -> writable, no-execute
+#   0x302000  data's BSS (RW) + code (R X)    -> writable and executable
+SHARED_PAGES_BASE = 0x300000
+HALF_PAGE = PAGE // 2
+
+
+def shared_pages_kernel():
+    base = SHARED_PAGES_BASE
+    return elf_factory.elf64([
+        elf_factory.text(base, HALF_PAGE),
+        elf_factory.Segment(base + HALF_PAGE, b"constants".ljust(HALF_PAGE, b"\0")),
+        elf_factory.Segment(base + PAGE, b"more constants".ljust(HALF_PAGE, b"\0")),
+        elf_factory.data(base + PAGE + HALF_PAGE, HALF_PAGE, bss=HALF_PAGE),
+        elf_factory.text(base + 2 * PAGE + HALF_PAGE, HALF_PAGE),
+    ], entry=base)
+
+
+@pytest.fixture(scope="module")
+def halting_image(tmp_path_factory):
+    """Our kernel without `qemu-exit`: it halts after its last line."""
+    return build_image(tmp_path_factory.mktemp("halting") / "halt.img", cmdline="")
+
+
+@pytest.fixture(scope="module")
+def shared_pages_image(tmp_path_factory):
+    """(kernel ELF, image) for the made-up shared-page kernel."""
+    base = tmp_path_factory.mktemp("shared-pages")
+    elf = elf_factory.write(base / "shared.elf", shared_pages_kernel())
+    return elf, build_image(base / "shared.img", kernel=elf, cmdline="")
+
+
+@pytest.fixture(scope="module")
+def foreign_kernels(tmp_path_factory, mkimage):
+    """layout -> (kernel ELF, image) for tests/foreign_kernel, built the
+    way tests/test_foreign_kernel.py builds it."""
+    from test_foreign_kernel import LAYOUTS, build_foreign_kernel, make_image
+    base = tmp_path_factory.mktemp("foreign-pages")
+    kernels = {}
+    for layout in LAYOUTS:
+        elf = build_foreign_kernel(base / layout, layout)
+        kernels[layout] = (elf, make_image(mkimage, elf, base / layout / "foreign.img"))
+    return kernels
+
+
+def boot_and_inspect(image, case, halt_line):
+    # No isa-debug-exit device: the foreign kernel's exit request then does
+    # nothing and it halts, like ours without qemu-exit.
+    result = boot(image, cpu=case.cpu, memory=f"{case.memory_mib}M", until=re.escape(halt_line),
+                  settle=SETTLE_SECONDS, timeout=BOOT_TIMEOUT_SECONDS,
+                  monitor_commands=MONITOR_COMMANDS, debug_exit=False)
+    assert halt_line in result.serial and result.still_running and result.monitor, \
+        f"the kernel did not reach {halt_line!r} and halt ({result.seconds:.2f} s):\n{result.serial}"
+    return result
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CASES])
+def test_page_permissions(case, request):
+    if case.kernel == "ours":
+        elf, image, halt_line = OUR_KERNEL, request.getfixturevalue("halting_image"), OUR_HALT_LINE
+    elif case.kernel == "shared-pages":
+        elf, image = request.getfixturevalue("shared_pages_image")
+        halt_line = LOADER_LAST_LINE
+    else:
+        elf, image = request.getfixturevalue("foreign_kernels")[case.kernel]
+        halt_line = FOREIGN_HALT_LINE
+    segments = load_segments(elf)
+    result = boot_and_inspect(image, case, halt_line)
+    context = f"{case.id}, {result.seconds:.2f} s\n--- serial ---\n{result.serial}"
+
+    # Control registers: paging in long mode, WP on, NXE exactly with NX.
+    regs = registers(result.monitor[REGISTERS])
+    monitor_context = f"{context}\n--- info registers ---\n{result.monitor[REGISTERS]}"
+    assert regs["HLT"] == 1, monitor_context
+    assert any(s.paddr <= regs["RIP"] < s.paddr + s.memsz and s.flags & PF_X for s in segments), \
+        "the CPU is not halted in the kernel's code\n" + monitor_context
+    assert regs["CR0"] & (CR0_PE | CR0_PG | CR0_WP) == CR0_PE | CR0_PG | CR0_WP, monitor_context
+    assert regs["CR4"] & CR4_PAE, monitor_context
+    assert regs["EFER"] & (EFER_LME | EFER_LMA) == EFER_LME | EFER_LMA, monitor_context
+    assert bool(regs["EFER"] & EFER_NXE) == case.cpu_has_nx, monitor_context
+    assert regs["CR3"] & CR3_ADDRESS_MASK == PAGE_TABLES_START, monitor_context
+
+    memory = physical_memory(result.monitor[TABLE_DUMP])
+    leaves = walk_page_tables(memory, regs["CR3"])
+
+    # Tables above the leaves decide nothing: writable, executable, and
+    # supervisor-only, so each leaf alone sets a page's access.
+    for level, entry in non_leaf_entries(memory, regs["CR3"]):
+        assert entry & ENTRY_WRITABLE and not entry & ENTRY_NO_EXECUTE, (level, hex(entry))
+    assert not any(leaf.user for leaf in leaves), "a page is open to user mode"
+
+    # An identity map without holes from 0 to where the loader says it ends.
+    map_end = int(re.search(r"page tables built: 0-(\d+) GiB", result.serial)[1]) * GIB
+    position = 0
+    for leaf in leaves:
+        assert leaf.virtual == position, f"hole or overlap at {position:#x}"
+        assert leaf.physical == leaf.virtual, f"{leaf.virtual:#x} maps to {leaf.physical:#x}"
+        position += leaf.size
+    assert position == map_end, f"mapped up to {position:#x}, the kernel was told {map_end:#x}"
+
+    # The kernel's pages: 4 KiB each, with the ELF permissions.
+    expected = expected_kernel_pages(segments, case.cpu_has_nx)
+    for page, access in sorted(expected.items()):
+        leaf = leaf_at(leaves, page)
+        assert leaf.size == PAGE, f"kernel page {page:#x} is inside a {leaf.size:#x}-byte page"
+        assert Access(leaf.writable, leaf.no_execute) == access, \
+            f"kernel page {page:#x}: {Access(leaf.writable, leaf.no_execute)}, expected {access}"
+
+    # Every other page in the kernel's 2 MiB regions, the first megabyte
+    # (where the loader still ran when paging came on) and everything else
+    # stays read/write/execute.
+    regions = kernel_regions(segments)
+    for leaf in leaves:
+        if leaf.virtual in expected:
+            continue
+        assert leaf.writable and not leaf.no_execute, \
+            f"{leaf.virtual:#x} ({leaf.size:#x} bytes) outside the kernel is not read/write/execute"
+        in_kernel_region = leaf.virtual // LARGE_PAGE * LARGE_PAGE in regions
+        assert (leaf.size == PAGE) == in_kernel_region, \
+            f"{leaf.virtual:#x}: {leaf.size:#x}-byte page; only the kernel's regions use 4 KiB pages"
+    # The same, spelled out for a few places named in the boot protocol.
+    for address in (0x0, 0x7C00, MIB - PAGE, 0x200000):
+        if address // PAGE * PAGE in expected:
+            continue                    # the foreign kernel starts at 0x200000
+        leaf = leaf_at(leaves, address)
+        assert leaf.writable and not leaf.no_execute, f"{address:#x}: {leaf}"
+
+    # Page sizes beyond the kernel's GiBs follow the CPU.
+    kernel_gibs = {region // GIB for region in regions}
+    for leaf in leaves:
+        if leaf.size > PAGE and leaf.virtual // GIB not in kernel_gibs:
+            assert leaf.size == (GIB if case.cpu_has_gib_pages else LARGE_PAGE), leaf
+    if not case.cpu_has_nx:
+        assert not any(leaf.entry & ENTRY_NO_EXECUTE for leaf in leaves), \
+            "an NX bit is set though the CPU has none (a reserved bit: page fault)"
+
+    # QEMU's own views agree with our walk.
+    tlb = tlb_entries(result.monitor[TLB])
+    assert sorted(tlb) == [leaf.virtual for leaf in leaves], "info tlb lists other pages"
+    for leaf in leaves:
+        physical, flags = tlb[leaf.virtual]
+        assert physical == leaf.physical, (leaf, physical)
+        assert flags == {"no_execute": leaf.no_execute, "large": leaf.size > PAGE,
+                         "user": leaf.user, "writable": leaf.writable}, (leaf, flags)
+    assert mem_ranges(result.monitor[MEM]) == merge_writable_ranges(leaves), result.monitor[MEM]
+
+
+def test_shared_pages_kernel_has_the_intended_shape(shared_pages_image):
+    """Each of its pages really holds two segments with different
+    permissions, and the union comes out as the comment above says."""
+    segments = load_segments(shared_pages_image[0])
+    owners = {}
+    for segment in segments:
+        for page in pages_of(segment):
+            owners.setdefault(page, set()).add(segment.flags)
+    base = SHARED_PAGES_BASE
+    assert sorted(owners) == [base, base + PAGE, base + 2 * PAGE]
+    assert all(len(flags) == 2 for flags in owners.values()), owners
+    assert expected_kernel_pages(segments, cpu_has_nx=True) == {
+        base: Access(writable=False, no_execute=False),
+        base + PAGE: Access(writable=True, no_execute=True),
+        base + 2 * PAGE: Access(writable=True, no_execute=False),
+    }
