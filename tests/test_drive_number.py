@@ -36,15 +36,17 @@ BOGUS_WARNING = ("stage2: warning: the BIOS passed boot drive 0x{:02x}, which is
                  "number; stage 1 used 0x80, the first hard disk")
 
 
-def build_chain_floppy(directory, source_drive, pass_dl):
+def build_chain_floppy(directory, source_drive, pass_dl, enter_at_07c0=False):
     """Assemble the chain loader for one (source drive, DL) pair and put it
-    on a 1.44 MB floppy image."""
+    on a 1.44 MB floppy image. With enter_at_07c0 it jumps to 07C0:0000."""
     if shutil.which("nasm") is None:
         pytest.fail("nasm is not installed: run ./build.sh deps")
-    binary = directory / f"chain-{source_drive:02x}-{pass_dl:02x}.bin"
+    variant = "-07c0" if enter_at_07c0 else ""
+    binary = directory / f"chain-{source_drive:02x}-{pass_dl:02x}{variant}.bin"
+    defines = ["-DENTER_AT_07C0"] if enter_at_07c0 else []
     result = subprocess.run(
         ["nasm", "-f", "bin", "-Wall", f"-DSOURCE_DRIVE={source_drive:#04x}",
-         f"-DPASS_DL={pass_dl:#04x}", "-o", str(binary), str(CHAIN_SOURCE)],
+         f"-DPASS_DL={pass_dl:#04x}", *defines, "-o", str(binary), str(CHAIN_SOURCE)],
         capture_output=True, text=True, timeout=TOOL_TIMEOUT_SECONDS)
     assert result.returncode == 0, f"nasm failed:\n{result.stdout}{result.stderr}"
     sector = binary.read_bytes()
@@ -169,3 +171,15 @@ def test_chain_loader_reports_a_disk_without_boot_signature(blank_disk, tmp_path
                           timeout=BOOT_TIMEOUT_SECONDS)
     assert message in result.serial, describe(result)
     assert result.still_running, describe(result)
+
+
+def test_stage1_entered_at_07c0_0000(exit_image, tmp_path):
+    """A BIOS that jumps to 07C0:0000: stage 1 reloads CS with a far jump,
+    so the boot goes on exactly as from 0000:7C00. (Today's stage 1 uses
+    only relative jumps and DS-based data, so this guards against a change
+    that would make it depend on CS = 0 without the far jump.)"""
+    floppy = build_chain_floppy(tmp_path, FIRST_HARD_DISK, FIRST_HARD_DISK, enter_at_07c0=True)
+    result = boot_chained(floppy, [exit_image], timeout=BOOT_TIMEOUT_SECONDS)
+    assert "chain: booting drive 0x80 with DL=0x80" in result.serial, describe(result)
+    assert result.exit_code == KERNEL_EXIT_SUCCESS, describe(result)
+    assert "Kernel: boot complete, halting" in result.serial, describe(result)

@@ -29,6 +29,9 @@
 %ifndef PASS_DL
   %error "assemble with -DPASS_DL=0x80 (the value to hand over in DL)"
 %endif
+; Some BIOSes enter the boot sector at 07C0:0000 rather than 0000:7C00 (the
+; same physical byte). -DENTER_AT_07C0 makes us do the same, so tests can
+; check that stage 1 copes.
 
 BOOT_SECTOR_ADDRESS equ 0x7C00      ; where the BIOS loads us, and where we load the next sector
 RELOCATED_ADDRESS   equ 0x0600      ; free conventional memory above the BIOS data area
@@ -105,7 +108,11 @@ relocated:
     mov ds, ax
     mov es, ax
     mov dl, PASS_DL
+%ifdef ENTER_AT_07C0
+    jmp (BOOT_SECTOR_ADDRESS >> 4):0
+%else
     jmp 0:BOOT_SECTOR_ADDRESS
+%endif
 
 read_failed:
     mov si, read_failed_message
