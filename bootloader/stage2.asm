@@ -50,6 +50,7 @@ stage2_main:
     mov [drive_from_bios], dh           ; stage 1 passes the BIOS's own number in DH
 
     call serial_init
+    call screen_init
     mov si, banner_message
     call print
     mov al, [boot_drive]
@@ -129,6 +130,8 @@ cmdline_message:        db 'stage2: kernel command line: "', 0
 cmdline_end_message:    db '"', 10, 0
 jumping_message:        db "stage2: entering long mode, jumping to the kernel at ", 0
 
+%include "stage2/serial.inc"
+%include "stage2/screen.inc"
 %include "stage2/console.inc"
 %include "stage2/failure.inc"
 %include "stage2/cpu_check.inc"
