@@ -5,6 +5,9 @@
 #   ./build.sh run       build, then boot the image in QEMU
 #   ./build.sh test      build, then run every test (host unit tests and real boots)
 #   ./build.sh bochs     build, then boot the image in Bochs, stopped in its debugger
+#   ./build.sh bench [--runs N] [--no-tests] [--json PATH]
+#                        build, then time boots of the loader against the firmware and
+#                        disk-read floors, a clean build and the tests (tests/bench/)
 #   ./build.sh write DEVICE [--yes] [--force]
 #                        build, then write the image to a USB stick or disk such as
 #                        /dev/sdb, after safety checks and a typed confirmation
@@ -224,6 +227,17 @@ cmd_test() {
     BUILD_DIR=$BUILD "$python" -m pytest -p no:cacheprovider -n "$jobs" -q tests ${PYTEST_ARGS:-}
 }
 
+# The boot benchmark (tests/bench/bench.py) boots images it makes from this
+# build; its arguments pass through, e.g. --runs 15 or --no-tests.
+cmd_bench() {
+    ensure test
+    cmd_build
+    local python
+    python=$(find_python) || die "no Python with pytest, pexpect and pytest-xdist: run ./build.sh deps"
+    cd "$ROOT"
+    BUILD_DIR=$BUILD "$python" "$ROOT/tests/bench/bench.py" "$@"
+}
+
 # The checks, the confirmation and the writing live in image/write-disk.sh,
 # so the dangerous part can be read (and tested) on its own.
 cmd_write() {
@@ -261,6 +275,7 @@ case "$command" in
     run) cmd_run "$@" ;;
     test) cmd_test "$@" ;;
     bochs) cmd_bochs "$@" ;;
+    bench) cmd_bench "$@" ;;
     write) cmd_write "$@" ;;
     deps) cmd_deps "$@" ;;
     clean) cmd_clean "$@" ;;

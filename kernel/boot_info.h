@@ -55,7 +55,7 @@ struct boot_info {
     uint32_t magic;            /* BOOT_INFO_MAGIC */
     uint16_t version;          /* BOOT_INFO_VERSION */
     uint16_t size;             /* sizeof(struct boot_info) as the loader knows it */
-    uint8_t boot_drive;        /* BIOS drive number (0x80 = first hard disk) */
+    uint8_t boot_drive;        /* BIOS drive the loader read (0x80 = first hard disk) */
     uint8_t memory_map_source; /* enum memory_map_source */
     uint16_t e820_count;       /* entries stored in e820[] */
     uint16_t e820_dropped;     /* entries the BIOS had beyond BOOT_INFO_E820_MAX */

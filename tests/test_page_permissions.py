@@ -418,18 +418,21 @@ def test_page_permissions(case, request):
         assert Access(leaf.writable, leaf.no_execute) == access, \
             f"kernel page {page:#x}: {Access(leaf.writable, leaf.no_execute)}, expected {access}"
 
-    # Every other page in the kernel's 2 MiB regions, the first megabyte
-    # (where the loader still ran when paging came on) and everything else
-    # stays read/write/execute.
+    # Every other page in the kernel's 2 MiB regions, the first 2 MiB
+    # (where the loader still ran when paging came on; split into 4 KiB
+    # pages because its memory types differ) and everything else stays
+    # read/write/execute.
     regions = kernel_regions(segments)
     for leaf in leaves:
         if leaf.virtual in expected:
             continue
         assert leaf.writable and not leaf.no_execute, \
             f"{leaf.virtual:#x} ({leaf.size:#x} bytes) outside the kernel is not read/write/execute"
-        in_kernel_region = leaf.virtual // LARGE_PAGE * LARGE_PAGE in regions
-        assert (leaf.size == PAGE) == in_kernel_region, \
-            f"{leaf.virtual:#x}: {leaf.size:#x}-byte page; only the kernel's regions use 4 KiB pages"
+        region = leaf.virtual // LARGE_PAGE * LARGE_PAGE
+        small_expected = region in regions or region == 0
+        assert (leaf.size == PAGE) == small_expected, \
+            f"{leaf.virtual:#x}: {leaf.size:#x}-byte page; only the first 2 MiB and " \
+            "the kernel's regions use 4 KiB pages"
     # The same, spelled out for a few places named in the boot protocol.
     for address in (0x0, 0x7C00, MIB - PAGE, 0x200000):
         if address // PAGE * PAGE in expected:
@@ -437,11 +440,12 @@ def test_page_permissions(case, request):
         leaf = leaf_at(leaves, address)
         assert leaf.writable and not leaf.no_execute, f"{address:#x}: {leaf}"
 
-    # Page sizes beyond the kernel's GiBs follow the CPU.
-    kernel_gibs = {region // GIB for region in regions}
+    # Large pages: 2 MiB below 4 GiB (memory types change there), above
+    # 4 GiB 1 GiB when the CPU has them.
     for leaf in leaves:
-        if leaf.size > PAGE and leaf.virtual // GIB not in kernel_gibs:
-            assert leaf.size == (GIB if case.cpu_has_gib_pages else LARGE_PAGE), leaf
+        if leaf.size > PAGE:
+            above_4g = leaf.virtual >= 4 * GIB
+            assert leaf.size == (GIB if case.cpu_has_gib_pages and above_4g else LARGE_PAGE), leaf
     if not case.cpu_has_nx:
         assert not any(leaf.entry & ENTRY_NO_EXECUTE for leaf in leaves), \
             "an NX bit is set though the CPU has none (a reserved bit: page fault)"

@@ -2,12 +2,14 @@
 """The boot benchmark: how long our loader takes, against what it cannot avoid.
 
     python3 tests/bench/bench.py [--runs N] [--no-tests] [--json PATH]
+                                 [--warmup N] [--no-build-time] [--work-dir DIR]
     ./build.sh bench [same options]          (builds first, then runs this)
 
 Every boot runs in QEMU under TCG, headless, `-machine pc -m 64M`, from an
-IDE disk, and ends itself by writing 0x10 to QEMU's isa-debug-exit device
-at port 0xF4 (QEMU then exits with status 33). A sample is the wall time
-from starting QEMU (Popen) to its exit. The configurations:
+IDE disk, without a network card, and ends itself by writing 0x10 to
+QEMU's isa-debug-exit device at port 0xF4 (QEMU then exits with status 33).
+A sample is the wall time from starting QEMU (Popen) to its exit. The
+configurations:
 
   firmware  firmware_floor.asm: a boot sector that exits at once, i.e. what
             QEMU's start-up and the BIOS (SeaBIOS) cost by themselves
@@ -48,6 +50,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 BENCH_DIR = pathlib.Path(__file__).resolve().parent
@@ -368,10 +371,12 @@ class Boot:
     seconds: float
     status: int | None       # QEMU's exit status, None after a timeout
     serial: bytes
+    stderr: str = ""
 
 
 def boot(image, work, timeout=BOOT_TIMEOUT_SECONDS):
-    """One boot: wall time from Popen to QEMU's exit."""
+    """One boot: wall time from Popen to QEMU's exit, the exit status (None
+    after a timeout) and what the machine wrote to COM1."""
     serial_log = work / "serial.log"
     serial_log.unlink(missing_ok=True)
     stderr_log = work / "qemu-stderr.log"
@@ -379,20 +384,34 @@ def boot(image, work, timeout=BOOT_TIMEOUT_SECONDS):
         start = time.perf_counter()
         proc = subprocess.Popen(qemu_command(image, serial_log), stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=stderr)
+        # Not proc.wait(timeout=...): with a timeout CPython polls, sleeping
+        # 0.5, 1, 2, ... up to 50 ms between polls, which rounds every boot
+        # up to the next poll (113.5, 163.5, 213.5 ms...). A plain wait()
+        # blocks in waitpid() and returns as soon as QEMU exits; a timer
+        # thread enforces the timeout instead.
+        watchdog = threading.Timer(timeout, proc.kill)
+        watchdog.start()
         try:
-            status = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-            status = None
+            returncode = proc.wait()
+        finally:
+            watchdog.cancel()
         seconds = time.perf_counter() - start
+        # Killed by the watchdog: -SIGKILL, reported as no status at all.
+        status = returncode if returncode >= 0 else None
     serial = serial_log.read_bytes() if serial_log.exists() else b""
-    if status != EXIT_STATUS_SUCCESS:
-        raise SystemExit(f"bench: {image.name}: QEMU exited with {status} "
-                         f"(expected {EXIT_STATUS_SUCCESS}) after {seconds:.1f} s\n"
-                         f"stderr: {stderr_log.read_text(errors='replace')}\n"
-                         f"serial: {serial.decode('latin-1')}")
-    return Boot(seconds, status, serial)
+    return Boot(seconds, status, serial, stderr_log.read_text(errors="replace"))
+
+
+def boot_checked(image, work):
+    """boot(), stopping the benchmark unless the guest exited with 33: a
+    boot that failed is no sample."""
+    result = boot(image, work)
+    if result.status != EXIT_STATUS_SUCCESS:
+        raise SystemExit(f"bench: {image.name}: QEMU exited with {result.status} "
+                         f"(expected {EXIT_STATUS_SUCCESS}) after {result.seconds:.1f} s\n"
+                         f"stderr: {result.stderr}\n"
+                         f"serial: {result.serial.decode('latin-1')}")
+    return result
 
 
 def io_floor_report(serial):
@@ -409,16 +428,32 @@ def check_io_floor(workload, result):
                          f"expected {expected}")
 
 
-def measure(workloads, runs, work):
-    """{name: [seconds, ...]}, the configurations interleaved round by round."""
+def runnable_threads():
+    """Threads on the host ready to run right now, this one included (the
+    fourth field of /proc/loadavg). Sampled before each boot: above 1,
+    something else wants the CPUs QEMU is about to use, and the figures
+    suffer. Under TCG QEMU keeps about one core busy by itself."""
+    try:
+        return int(pathlib.Path("/proc/loadavg").read_text().split()[3].split("/")[0])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def measure(workloads, runs, work, warmup=1, busy=None):
+    """{name: [seconds, ...]}, the configurations interleaved round by round,
+    after `warmup` uncounted rounds. `busy` (a list) collects
+    runnable_threads() before every counted boot."""
     samples = {name: [] for name in workloads}
-    for name, workload in workloads.items():          # warm-up, not counted
-        result = boot(workload.image, work)
-        if workload.io_sectors:
-            check_io_floor(workload, result)
+    for _ in range(warmup):
+        for workload in workloads.values():
+            result = boot_checked(workload.image, work)
+            if workload.io_sectors:
+                check_io_floor(workload, result)
     for round_number in range(runs):
         for name, workload in workloads.items():
-            result = boot(workload.image, work)
+            if busy is not None:
+                busy.append(runnable_threads())
+            result = boot_checked(workload.image, work)
             if workload.io_sectors:
                 check_io_floor(workload, result)
             samples[name].append(result.seconds)
@@ -489,7 +524,7 @@ def host_cpu():
 
 def loader_report(name, image, image_info, layout, work, mhz):
     """Boot the dump variant and summarise its boot information."""
-    result = boot(image, work)
+    result = boot_checked(image, work)
     block = extract_boot_info(result.serial)
     if block is None:
         raise SystemExit(f"bench: {image.name}: no boot information block on COM1:\n"
@@ -647,7 +682,15 @@ def format_report(results):
     add(f"host: {results['host_cpu']}, {results['host_cpus']} CPUs, "
         f"cpu MHz {results['host_tsc_mhz']}; {results['qemu_version']}")
     add(f"QEMU TCG, -machine {QEMU_MACHINE} -m {QEMU_MEMORY}, IDE disk, no NIC; "
-        f"{results['runs']} runs each, interleaved, after one warm-up boot each")
+        f"{results['runs']} runs each, interleaved, after {results['warmup_rounds']} "
+        f"uncounted warm-up round(s)")
+    busy = [b for b in results.get("runnable_threads_before_boots") or [] if b is not None]
+    crowded = sum(1 for b in busy if b > 1)
+    if crowded:
+        add(f"WARNING: other work was running on the host before {crowded} of {len(busy)} "
+            f"boots (runnable threads in /proc/loadavg: median {statistics.median(busy):g}, "
+            f"max {max(busy)}, on {os.cpu_count()} CPUs);")
+        add("the times are noisier than on an idle host: compare commits on a quiet machine")
     add("")
     add("wall time from QEMU start to exit (ms)")
     add(f"{'configuration':<12}{'median':>9}{'min':>9}{'q1':>9}{'q3':>9}{'max':>9}{'IQR':>9}  what")
@@ -691,9 +734,10 @@ def format_report(results):
         add(f"  {name}:")
         for stamp in results["loader"][name]["timestamps"]:
             since = stamp["ms_since_previous"]
+            at = stamp["ms_since_vm_start"]
             step = "" if since is None else f"+{since:8.2f} ms"
             add(f"    [{stamp['index']}] {stamp['name']:<28}{stamp['tsc']:>14}"
-                f"  at {stamp['ms_since_vm_start']:8.2f} ms  {step}")
+                f"  at {'?' if at is None else f'{at:8.2f}'} ms  {step}")
     add("")
     build = results.get("build")
     if build:
@@ -728,6 +772,8 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=DEFAULT_RUNS,
                         help=f"timed boots per configuration (default {DEFAULT_RUNS})")
+    parser.add_argument("--warmup", type=int, default=1,
+                        help="uncounted rounds before the timed ones (default 1)")
     parser.add_argument("--no-tests", action="store_true",
                         help="do not time ./build.sh test")
     parser.add_argument("--no-build-time", action="store_true",
@@ -739,6 +785,8 @@ def parse_args(argv):
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    if args.warmup < 0:
+        parser.error("--warmup must be 0 or more")
     return args
 
 
@@ -758,7 +806,8 @@ def main(argv=None):
     mhz = host_tsc_mhz()
 
     log(f"booting {len(workloads)} configurations x {args.runs} runs")
-    samples = measure(workloads, args.runs, work)
+    busy = []
+    samples = measure(workloads, args.runs, work, warmup=args.warmup, busy=busy)
     loader = {name: loader_report(name, dumps[name], layouts[f"{name}-dump"], layout, work, mhz)
               for name in ("small", "large")}
 
@@ -773,7 +822,11 @@ def main(argv=None):
         "host_cpu": host_cpu(),
         "host_cpus": os.cpu_count(),
         "host_tsc_mhz": mhz,
+        "host_loadavg_at_end": pathlib.Path("/proc/loadavg").read_text().split()[:3]
+        if pathlib.Path("/proc/loadavg").exists() else None,
+        "runnable_threads_before_boots": busy,
         "runs": args.runs,
+        "warmup_rounds": args.warmup,
         "unit": "seconds",
         "configurations": {
             name: {"description": workloads[name].description,
