@@ -27,6 +27,14 @@
 bits 16
 org STAGE2_LOAD_ADDRESS
 
+; Code and constant data go to .text, loaded from the disk; every variable
+; goes to .bss, which lies at STAGE2_VARIABLES_ADDRESS, takes no room in
+; the file, and is cleared first thing.
+section .text
+section .bss nobits vstart=STAGE2_VARIABLES_ADDRESS
+stage2_variables_start:
+section .text
+
 stage2_header_block:
     istruc stage2_header
         at stage2_header.jump,    jmp near stage2_main
@@ -46,6 +54,9 @@ stage2_main:
     mov sp, REAL_MODE_STACK_TOP
     sti
     cld
+    mov di, STAGE2_VARIABLES_ADDRESS    ; RAM is not zero at boot
+    mov cx, STAGE2_VARIABLES_SIZE / 2
+    rep stosw                           ; (AX = 0; DL and DH still hold the drives)
     mov [boot_drive], dl
     mov [drive_from_bios], dh           ; stage 1 passes the BIOS's own number in DH
 
@@ -120,8 +131,10 @@ start_boot_info:
     call print
     ret
 
-boot_drive:             db 0
-drive_from_bios:        db 0
+section .bss                            ; variables: see STAGE2_VARIABLES_ADDRESS
+boot_drive:             resb 1
+drive_from_bios:        resb 1
+section .text
 bogus_drive_message:    db "stage2: warning: the BIOS passed boot drive 0x", 0
 bogus_drive_end_message: db ", which is no disk number; stage 1 used 0x80, the first hard disk", 10, 0
 banner_message:         db 10, "bootstack stage 2: loader started (boot drive 0x", 0
@@ -144,3 +157,9 @@ jumping_message:        db "stage2: entering long mode, jumping to the kernel at
 %include "stage2/kernel_load.inc"
 %include "stage2/page_tables.inc"
 %include "stage2/long_mode.inc"
+
+section .bss
+stage2_variables_end:
+; Fails to assemble ("negative") if the variables outgrow their page.
+section .variables_fit nobits
+    resb STAGE2_VARIABLES_SIZE - (stage2_variables_end - stage2_variables_start)
