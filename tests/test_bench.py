@@ -64,7 +64,7 @@ def test_io_floor_reads_what_it_is_told(work, disk, sectors):
 def test_io_floor_count_can_be_given_to_nasm(work):
     """-DSECTORS=N puts N where the benchmark would patch it."""
     out = work / "io-nasm.bin"
-    subprocess.run(["nasm", "-f", "bin", "-DSECTORS=4242", "-o", str(out),
+    subprocess.run(["nasm", "-f", "bin", "-DSECTORS=4242", f"-I{ROOT / 'tests'}/", "-o", str(out),
                     str(ROOT / "tests" / "bench" / "io_floor.asm")], check=True)
     data = out.read_bytes()
     assert data == bench.patch_io_floor(data, 4242)

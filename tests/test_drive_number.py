@@ -46,7 +46,8 @@ def build_chain_floppy(directory, source_drive, pass_dl, enter_at_07c0=False):
     defines = ["-DENTER_AT_07C0"] if enter_at_07c0 else []
     result = subprocess.run(
         ["nasm", "-f", "bin", "-Wall", f"-DSOURCE_DRIVE={source_drive:#04x}",
-         f"-DPASS_DL={pass_dl:#04x}", *defines, "-o", str(binary), str(CHAIN_SOURCE)],
+         f"-DPASS_DL={pass_dl:#04x}", *defines, f"-I{CHAIN_SOURCE.parent.parent}/",
+         "-o", str(binary), str(CHAIN_SOURCE)],
         capture_output=True, text=True, timeout=TOOL_TIMEOUT_SECONDS)
     assert result.returncode == 0, f"nasm failed:\n{result.stdout}{result.stderr}"
     sector = binary.read_bytes()

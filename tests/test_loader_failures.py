@@ -94,20 +94,14 @@ def test_truncated_image_reports_the_bios_error(good_image, tmp_path):
     assert "after 3 tries (BIOS error code 0x" in result.serial
 
 
-def test_image_without_stage2_stops_in_stage1(good_image, tmp_path):
-    image = tmp_path / "mbr-only.img"
-    image.write_bytes(good_image.read_bytes()[:SECTOR])
-    result = boot(image, until=r"Stage 1: disk error 0x[0-9A-F]{2}", settle=1.0, timeout=60)
-    assert "Stage 1: disk error 0x" in result.serial, result.serial
-    assert result.still_running, result.serial
-    assert "stage 2" not in result.serial
-
-
-def test_partly_readable_stage2_stops_in_stage1(good_image, tmp_path):
-    # The disk ends in the middle of stage 2. A failed AH=42h read tells how
-    # many sectors did arrive; stage 1 must still insist on all of them.
-    image = tmp_path / "half-stage2.img"
-    image.write_bytes(good_image.read_bytes()[:6 * SECTOR])
+@pytest.mark.parametrize("sectors_kept", [
+    1,      # only the MBR: every read of stage 2 fails
+    6,      # the disk ends inside stage 2: a failed AH=42h read tells how many
+            # sectors did arrive, and stage 1 must still insist on all of them
+], ids=["mbr-only", "half-stage2"])
+def test_unreadable_stage2_stops_in_stage1(good_image, tmp_path, sectors_kept):
+    image = tmp_path / "short.img"
+    image.write_bytes(good_image.read_bytes()[:sectors_kept * SECTOR])
     result = boot(image, until=r"Stage 1: disk error 0x[0-9A-F]{2}", settle=1.0, timeout=60)
     assert "Stage 1: disk error 0x" in result.serial, result.serial
     assert result.still_running, result.serial

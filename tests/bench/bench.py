@@ -222,7 +222,7 @@ def run_tool(cmd):
 
 def assemble_sector(name, work):
     out = work / f"{pathlib.Path(name).stem}.bin"
-    run_tool(["nasm", "-f", "bin", "-Wall", "-o", out, BENCH_DIR / name])
+    run_tool(["nasm", "-f", "bin", "-Wall", f"-I{TESTS_DIR}/", "-o", out, BENCH_DIR / name])
     data = out.read_bytes()
     assert len(data) == SECTOR_SIZE, f"{name} is {len(data)} bytes, not one sector"
     return data

@@ -48,9 +48,6 @@ STACK_TOP           equ 0x7C00  ; grows down from just below this sector
 BIOS_DISK           equ 0x13
   DISK_READ_LBA     equ 0x42    ; AH=42h: extended read, DS:SI = disk address packet
 
-COM1                equ 0x3F8
-  UART_LSR          equ 5       ; line status register
-  UART_LSR_THRE     equ 0x20    ; bit 5: transmit holding register empty
 
 DEBUG_EXIT_PORT     equ 0xF4    ; QEMU isa-debug-exit: QEMU exits with (value << 1) | 1
 EXIT_VALUE_SUCCESS  equ 0x10    ; -> 33
@@ -118,7 +115,7 @@ report_and_exit:
     mov eax, [sectors_read]
     call print_hex32
     mov al, 10
-    call print_char
+    call serial_char
     mov al, bl
     out DEBUG_EXIT_PORT, al
 .halt:                          ; only without the device
@@ -131,7 +128,7 @@ print:
     lodsb
     test al, al
     jz .done
-    call print_char
+    call serial_char
     jmp print
 .done:
     ret
@@ -148,25 +145,12 @@ print_hex32:
     jbe .is_digit
     add al, 'a' - '0' - 10
 .is_digit:
-    call print_char
+    call serial_char
     pop eax
     loop .digit
     ret
 
-; print_char: AL to COM1, waiting until the UART can take it (LSR bit 5).
-print_char:
-    push dx
-    push ax
-    mov dx, COM1 + UART_LSR
-.wait:
-    in al, dx
-    test al, UART_LSR_THRE
-    jz .wait
-    pop ax
-    mov dx, COM1
-    out dx, al
-    pop dx
-    ret
+%include "serial_com1.inc"
 
 calls_text:     db "io_floor: calls ", 0
 sectors_text:   db " sectors ", 0

@@ -46,9 +46,6 @@ BIOS_DISK           equ 0x13
 FIRST_SECTOR_CHS    equ 0x0001      ; CX: cylinder 0 (CH), sector 1 (CL, counted from 1)
 FIRST_HEAD          equ 0           ; DH
 
-COM1                equ 0x3F8
-  UART_LSR          equ 5           ; line status register
-  UART_LSR_THRE     equ 0x20        ; bit 5: the transmit holding register is empty
 
 bits 16
 org RELOCATED_ADDRESS
@@ -162,21 +159,7 @@ print_hex_digit:
     jbe serial_char
     add al, 'a' - '9' - 1
     ; fall through
-; serial_char: send AL to COM1 once the UART can take it (a real UART
-; drops bytes written while it is still sending).
-serial_char:
-    push dx
-    push ax
-    mov dx, COM1 + UART_LSR
-.wait:
-    in al, dx
-    test al, UART_LSR_THRE
-    jz .wait
-    pop ax
-    mov dx, COM1
-    out dx, al
-    pop dx
-    ret
+%include "serial_com1.inc"
 
 booting_message:        db 13, 10, "chain: booting drive 0x", 0
 with_dl_message:        db " with DL=0x", 0
