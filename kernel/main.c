@@ -14,6 +14,7 @@
 
 #include "boot_info.h"
 #include "cmdline.h"
+#include "ktest/ktest.h"
 #include "console.h"
 #include "cpu.h"
 #include "panic.h"
@@ -28,6 +29,8 @@
 /* Command-line words this kernel understands. */
 #define CMDLINE_QEMU_EXIT "qemu-exit"
 #define CMDLINE_PANIC_TEST "panic-test"
+/* ... and "test" / "test=PATTERN": see ktest/ktest.h. */
+#define TEST_PATTERN_MAX 64
 
 _Noreturn void kernel_main(const struct boot_info *boot_info);
 
@@ -154,6 +157,13 @@ _Noreturn void kernel_main(const struct boot_info *boot_info)
 
     if (cmdline_has(boot_info->cmdline, CMDLINE_PANIC_TEST))
         panic("panic-test requested on the command line");
+
+    char test_pattern[TEST_PATTERN_MAX];
+    if (ktest_requested(boot_info->cmdline, test_pattern, sizeof test_pattern)) {
+        unsigned int failed = ktest_run(test_pattern);
+        qemu_exit(failed == 0 ? QEMU_EXIT_SUCCESS : QEMU_EXIT_FAILURE);
+        halt_forever();     /* not under QEMU: stop here, the results are printed */
+    }
 
     kprintf("boot info: at 0x%016llx, version %u, %u bytes\n",
             (unsigned long long)(uintptr_t)boot_info, (unsigned int)boot_info->version,

@@ -1,0 +1,139 @@
+/*
+ * ktest.c - the in-kernel test runner (see ktest.h).
+ *
+ * Output, one line per test and a summary, is what tests/test_ktest.py
+ * reads:
+ *     ktest: start 12 tests
+ *     ktest: PASS heap_alloc_and_free
+ *     ktest: FAIL frames_exhaust: kernel/mm/frames_test.c:42: KASSERT_EQ ... (left 3, right 4)
+ *     ktest: 11 passed, 1 failed
+ */
+#include "ktest/ktest.h"
+
+#include <stddef.h>
+
+#include <libk/string.h>
+
+#include "cmdline.h"
+#include "console.h"
+
+/* The .ktests section, collected by the linker (linker.ld). */
+extern const struct ktest __ktests_start[];
+extern const struct ktest __ktests_end[];
+
+/* Registers ktest_save keeps (ktest_context.asm has the layout). */
+struct ktest_context {
+    uint64_t rbx, rbp, r12, r13, r14, r15, rsp, rip;
+};
+
+int ktest_save(struct ktest_context *context) __attribute__((returns_twice));
+_Noreturn void ktest_resume(const struct ktest_context *context);
+
+static struct ktest_context runner_context;
+static const struct ktest *current_test;
+static bool current_failed;
+static bool current_faulted;
+
+#define CMDLINE_TEST_WORD "test"
+
+_Noreturn void ktest_fail(const char *file, int line, const char *message)
+{
+    kprintf("ktest: FAIL %s: %s:%d: %s\n", current_test ? current_test->name : "?", file,
+            line, message);
+    current_failed = true;
+    ktest_resume(&runner_context);
+}
+
+_Noreturn void ktest_fail_values(const char *file, int line, const char *expression,
+                                 unsigned long long left, unsigned long long right)
+{
+    kprintf("ktest: FAIL %s: %s:%d: %s (left %llu = 0x%llx, right %llu = 0x%llx)\n",
+            current_test ? current_test->name : "?", file, line, expression, left, left,
+            right, right);
+    current_failed = true;
+    ktest_resume(&runner_context);
+}
+
+bool ktest_handle_exception(unsigned int vector, uint64_t error_code, uint64_t rip)
+{
+    if (current_test == NULL || current_test->expected_fault != (int)vector)
+        return false;
+    kprintf("ktest: expected exception %u (error code 0x%llx) at 0x%016llx\n", vector,
+            (unsigned long long)error_code, (unsigned long long)rip);
+    current_faulted = true;
+    ktest_resume(&runner_context);
+}
+
+static bool name_matches(const char *name, const char *pattern)
+{
+    return pattern == NULL || pattern[0] == '\0' || strstr(name, pattern) != NULL;
+}
+
+/* Run one test; true when it passed. Kept apart from the loop in
+ * ktest_run so that no local variable changes between ktest_save and a
+ * ktest_resume that comes back to it. */
+static bool run_one(const struct ktest *t)
+{
+    current_test = t;
+    current_failed = false;
+    current_faulted = false;
+    if (ktest_save(&runner_context) == 0)
+        t->run();
+    current_test = NULL;
+
+    if (!current_failed && t->expected_fault != KTEST_NO_FAULT && !current_faulted) {
+        kprintf("ktest: FAIL %s: %s:%d: expected exception %d did not happen\n", t->name,
+                t->file, t->line, t->expected_fault);
+        current_failed = true;
+    }
+    if (!current_failed)
+        kprintf("ktest: PASS %s\n", t->name);
+    return !current_failed;
+}
+
+unsigned int ktest_run(const char *pattern)
+{
+    unsigned int selected = 0, passed = 0, failed = 0;
+
+    for (const struct ktest *t = __ktests_start; t < __ktests_end; t++)
+        if (name_matches(t->name, pattern))
+            selected++;
+    kprintf("ktest: start %u tests%s%s\n", selected,
+            pattern && pattern[0] ? " matching " : "", pattern ? pattern : "");
+
+    for (const struct ktest *t = __ktests_start; t < __ktests_end; t++) {
+        if (!name_matches(t->name, pattern))
+            continue;
+        if (run_one(t))
+            passed++;
+        else
+            failed++;
+    }
+    kprintf("ktest: %u passed, %u failed\n", passed, failed);
+    return failed;
+}
+
+bool ktest_requested(const char *cmdline, char *pattern, unsigned int pattern_size)
+{
+    if (cmdline_has(cmdline, CMDLINE_TEST_WORD)) {
+        pattern[0] = '\0';
+        return true;
+    }
+    /* test=PATTERN: find the word, copy what follows '=' up to a space. */
+    static const char prefix[] = CMDLINE_TEST_WORD "=";
+    const size_t prefix_length = sizeof prefix - 1;
+    for (const char *p = cmdline; *p; p++) {
+        bool word_start = p == cmdline || p[-1] == ' ';
+        if (word_start && strncmp(p, prefix, prefix_length) == 0) {
+            const char *value = p + prefix_length;
+            unsigned int n = 0;
+            while (value[n] && value[n] != ' ' && n + 1 < pattern_size) {
+                pattern[n] = value[n];
+                n++;
+            }
+            pattern[n] = '\0';
+            return true;
+        }
+    }
+    return false;
+}
