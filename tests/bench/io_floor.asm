@@ -123,16 +123,6 @@ report_and_exit:
     hlt
     jmp .halt
 
-; print: DS:SI = NUL-terminated text, to COM1.
-print:
-    lodsb
-    test al, al
-    jz .done
-    call serial_char
-    jmp print
-.done:
-    ret
-
 ; print_hex32: EAX as 8 hexadecimal digits.
 print_hex32:
     mov cx, 8

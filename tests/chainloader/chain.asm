@@ -136,16 +136,6 @@ halt:
     hlt
     jmp halt
 
-; print: send the NUL-terminated string at DS:SI to COM1.
-print:
-    lodsb
-    test al, al
-    jz .done
-    call serial_char
-    jmp print
-.done:
-    ret
-
 ; print_hex8: send AL as two lowercase hex digits to COM1.
 print_hex8:
     push ax
