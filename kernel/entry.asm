@@ -15,13 +15,22 @@ bits 64
 default rel
 
 %define KERNEL_STACK_SIZE (16 * 1024)   ; 16 KiB is plenty for this kernel
+%define PAGE_SIZE 4096                  ; the x86 small page
 
 ; The stack lives in .bss: it costs nothing in the file, and the loader
-; zeroes it along with the rest of .bss.
-section .bss nobits alloc noexec write align=16
-alignb 16
+; zeroes it along with the rest of .bss. It gets pages of its own, with one
+; more page below it: the guard page. mm/kernel_stack.c unmaps that page at
+; start-up, so a stack overflow page-faults at once instead of silently
+; overwriting the variables below the stack.
+section .bss nobits alloc noexec write align=PAGE_SIZE
+alignb PAGE_SIZE
+global kernel_boot_stack_guard, kernel_boot_stack_bottom, kernel_boot_stack_top
+kernel_boot_stack_guard:
+    resb PAGE_SIZE
+kernel_boot_stack_bottom:
 kernel_stack_bottom:
     resb KERNEL_STACK_SIZE
+kernel_boot_stack_top:
 kernel_stack_top:                       ; stacks grow down: RSP starts here
 
 ; .text.entry is placed first in .text by linker.ld.
