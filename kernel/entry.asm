@@ -28,10 +28,8 @@ global kernel_boot_stack_guard, kernel_boot_stack_bottom, kernel_boot_stack_top
 kernel_boot_stack_guard:
     resb PAGE_SIZE
 kernel_boot_stack_bottom:
-kernel_stack_bottom:
     resb KERNEL_STACK_SIZE
-kernel_boot_stack_top:
-kernel_stack_top:                       ; stacks grow down: RSP starts here
+kernel_boot_stack_top:                  ; stacks grow down: RSP starts here
 
 ; .text.entry is placed first in .text by linker.ld.
 section .text.entry progbits alloc exec nowrite align=16
@@ -42,8 +40,8 @@ extern kernel_main
 kernel_entry:
     ; The System V ABI wants RSP 16-byte aligned at every CALL instruction
     ; (the callee then sees RSP = 16n + 8 after the return address is pushed).
-    ; kernel_stack_top is 16-byte aligned, so loading it is enough.
-    lea rsp, [kernel_stack_top]
+    ; kernel_boot_stack_top is 16-byte aligned, so loading it is enough.
+    lea rsp, [kernel_boot_stack_top]
 
     ; A zero frame pointer ends the chain of saved RBPs, so a debugger's
     ; backtrace stops cleanly at kernel_main instead of wandering into the
