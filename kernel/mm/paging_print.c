@@ -45,6 +45,12 @@ void paging_walk_print(uint64_t virt)
     kprintf("page walk for 0x%016llx (CR3 0x%016llx):\n", (unsigned long long)virt,
             (unsigned long long)cr3);
 
+    uint64_t upper = virt >> 47; /* bits 63-47 must all be equal (canonical) */
+    if (upper != 0 && upper != (UINT64_MAX >> 47)) {
+        kprintf("  not a canonical address: any access raises #GP, no walk happens\n");
+        return;
+    }
+
     uint64_t *table = table_at(cr3);
     for (int level = LEVEL_PML4; level <= LEVEL_PT; level++) {
         unsigned int index = level_index(virt, level);

@@ -137,6 +137,19 @@ KTEST(paging_protect_changes_permissions)
     unmap_and_free(virt);
 }
 
+KTEST(paging_user_pages_are_reported_as_user)
+{
+    uint64_t virt = SCRATCH(5);
+    map_fresh(virt, PAGE_USER | PAGE_WRITABLE);
+    unsigned int flags;
+    KASSERT(paging_translate(virt, NULL, &flags));
+    KASSERT(flags & PAGE_USER);
+    KASSERT_EQ(paging_protect(virt, PAGE_WRITABLE), PAGING_OK); /* supervisor again */
+    KASSERT(paging_translate(virt, NULL, &flags));
+    KASSERT(!(flags & PAGE_USER));
+    unmap_and_free(virt);
+}
+
 /* A free frame above 4 MiB that is mapped by a large page, or 0. */
 static uint64_t free_frame_in_large_page(void)
 {
