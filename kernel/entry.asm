@@ -15,14 +15,21 @@ bits 64
 default rel
 
 %define KERNEL_STACK_SIZE (16 * 1024)   ; 16 KiB is plenty for this kernel
+%define PAGE_SIZE 4096                  ; the x86 small page
 
 ; The stack lives in .bss: it costs nothing in the file, and the loader
-; zeroes it along with the rest of .bss.
-section .bss nobits alloc noexec write align=16
-alignb 16
-kernel_stack_bottom:
+; zeroes it along with the rest of .bss. It gets pages of its own, with one
+; more page below it: the guard page. mm/kernel_stack.c unmaps that page at
+; start-up, so a stack overflow page-faults at once instead of silently
+; overwriting the variables below the stack.
+section .bss nobits alloc noexec write align=PAGE_SIZE
+alignb PAGE_SIZE
+global kernel_boot_stack_guard, kernel_boot_stack_bottom, kernel_boot_stack_top
+kernel_boot_stack_guard:
+    resb PAGE_SIZE
+kernel_boot_stack_bottom:
     resb KERNEL_STACK_SIZE
-kernel_stack_top:                       ; stacks grow down: RSP starts here
+kernel_boot_stack_top:                  ; stacks grow down: RSP starts here
 
 ; .text.entry is placed first in .text by linker.ld.
 section .text.entry progbits alloc exec nowrite align=16
@@ -33,8 +40,8 @@ extern kernel_main
 kernel_entry:
     ; The System V ABI wants RSP 16-byte aligned at every CALL instruction
     ; (the callee then sees RSP = 16n + 8 after the return address is pushed).
-    ; kernel_stack_top is 16-byte aligned, so loading it is enough.
-    lea rsp, [kernel_stack_top]
+    ; kernel_boot_stack_top is 16-byte aligned, so loading it is enough.
+    lea rsp, [kernel_boot_stack_top]
 
     ; A zero frame pointer ends the chain of saved RBPs, so a debugger's
     ; backtrace stops cleanly at kernel_main instead of wandering into the

@@ -17,6 +17,7 @@
 #include "ktest/ktest.h"
 #include "console.h"
 #include "cpu.h"
+#include "mm/memory.h"
 #include "panic.h"
 #include "qemu_exit.h"
 
@@ -154,6 +155,7 @@ _Noreturn void kernel_main(const struct boot_info *boot_info)
     panic_set_qemu_exit(qemu_exit_requested);
 
     kprintf("Kernel: running in 64-bit long mode\n");
+    memory_init(boot_info);
 
     if (cmdline_has(boot_info->cmdline, CMDLINE_PANIC_TEST))
         panic("panic-test requested on the command line");

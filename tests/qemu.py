@@ -46,7 +46,7 @@ def qemu_binary():
 
 def boot(image, *, machine="pc", memory="32M", cpu=None, drive="ide",
          until=None, timeout=60.0, settle=0.0, extra=(),
-         monitor_commands=(), debug_exit=True):
+         monitor_commands=(), monitor_script=None, debug_exit=True):
     """Boot `image` and return a BootResult.
 
     until:   regex; once it shows on the serial port we wait `settle` more
@@ -59,6 +59,10 @@ def boot(image, *, machine="pc", memory="32M", cpu=None, drive="ide",
              to run, through QMP, once `until` has shown and `settle` has
              passed, before QEMU is stopped; the outputs land in
              BootResult.monitor.
+    monitor_script: a function called, after monitor_commands, with one
+             argument run(command) -> output, for questions that depend on
+             earlier answers (following page tables wherever they are);
+             what it returns lands in BootResult.monitor["script"].
     debug_exit: attach the isa-debug-exit device. Without it a kernel's
              exit request does nothing and the kernel halts instead, so the
              monitor can still look at it.
@@ -71,7 +75,7 @@ def boot(image, *, machine="pc", memory="32M", cpu=None, drive="ide",
                "-serial", f"file:{log}", "-monitor", "none", "-snapshot"]
         if debug_exit:
             cmd += ["-device", f"isa-debug-exit,iobase={DEBUG_EXIT_PORT:#x},iosize=0x04"]
-        if monitor_commands:
+        if monitor_commands or monitor_script:
             cmd += ["-qmp", f"unix:{qmp_socket},server=on,wait=off"]
         if cpu:
             cmd += ["-cpu", cpu]
@@ -91,8 +95,9 @@ def boot(image, *, machine="pc", memory="32M", cpu=None, drive="ide",
                 if pattern and seen_at is None and pattern.search(_read(log)):
                     seen_at = now
                 if seen_at is not None and now - seen_at >= settle:
-                    if monitor_commands:
-                        monitor = _run_monitor_commands(qmp_socket, monitor_commands)
+                    if monitor_commands or monitor_script:
+                        monitor = _run_monitor_commands(qmp_socket, monitor_commands,
+                                                        monitor_script)
                     break
                 if now - start > timeout:
                     break
@@ -112,7 +117,7 @@ def boot(image, *, machine="pc", memory="32M", cpu=None, drive="ide",
                           monitor=monitor)
 
 
-def _run_monitor_commands(socket_path, commands):
+def _run_monitor_commands(socket_path, commands, script=None):
     """Run human monitor commands through QMP (QEMU's JSON monitor protocol,
     docs/interop/qmp-spec): unlike the plain monitor it hands back each
     command's output as one clean string, without echo or prompts."""
@@ -143,6 +148,9 @@ def _run_monitor_commands(socket_path, commands):
         execute("qmp_capabilities")         # leave capabilities negotiation mode
         for command in commands:
             outputs[command] = execute("human-monitor-command", **{"command-line": command})
+        if script:
+            outputs["script"] = script(
+                lambda command: execute("human-monitor-command", **{"command-line": command}))
     return outputs
 
 

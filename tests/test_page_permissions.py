@@ -11,8 +11,9 @@ read-only pages bind the kernel too, and EFER.NXE when the CPU has NX
 We boot an image whose kernel halts instead of ending QEMU, wait for it to
 say so, and then ask the monitor for:
   - `info registers`: CR0, CR3, CR4 and EFER;
-  - the loader's whole page table area (`xp`), which we walk ourselves, the
-    way the CPU does, for the effective permissions of every page;
+  - every page table reachable from CR3 (`xp`, one table at a time), which
+    we walk ourselves, the way the CPU does, for the effective permissions
+    of every page;
   - `info tlb` (QEMU's list of leaf entries) and `info mem` (its effective
     writability by range), which must agree with our walk.
 The expectations come from the kernel ELF's program headers, read here
@@ -20,11 +21,17 @@ with struct. Besides our kernel we boot the foreign kernel (segments in
 several 2 MiB regions with gaps) and a small made-up kernel whose segments
 share pages, for the union rule: neither foreign layout shares a page (its
 "packed" layout packs the file, not memory).
+
+Our kernel changes two things before it halts (kernel/mm/): the guard page
+below its boot stack is unmapped, and its heap is mapped in the upper half
+of the address space with tables from its frame allocator. Both are
+expected here; everything else is as the loader left it.
 """
 import bisect
 import dataclasses
 import re
 import struct
+import subprocess
 
 import pytest
 
@@ -81,8 +88,18 @@ LOADER_LAST_LINE = "stage2: entering long mode, jumping to the kernel at"
 REGISTERS = "info registers"
 TLB = "info tlb"
 MEM = "info mem"
-TABLE_DUMP = f"xp /{(PAGE_TABLES_END - PAGE_TABLES_START) // ENTRY_BYTES}gx {PAGE_TABLES_START:#x}"
-MONITOR_COMMANDS = [REGISTERS, TLB, MEM, TABLE_DUMP]
+MONITOR_COMMANDS = [REGISTERS, TLB, MEM]
+
+# Our kernel changes the loader's tables before it halts (kernel/mm/):
+# it unmaps the guard page below its boot stack (entry.asm,
+# kernel_boot_stack_guard) and maps its heap in the upper half of the
+# address space, with tables of its own from the frame allocator. The
+# identity map stays in the lower half, where every table must be the
+# loader's.
+UPPER_HALF = 0xFFFF800000000000
+SIGN_EXTENSION = 0xFFFF000000000000   # bits 63-48 copy bit 47 (canonical addresses)
+BOOT_STACK_GUARD_SYMBOL = "kernel_boot_stack_guard"
+OUR_KERNEL_WITH_SYMBOLS = BUILD / "kernel" / "kernel.elf"
 
 
 # ---- The kernel's segments and what they promise ------------------------------------------
@@ -98,6 +115,17 @@ class Segment:
 class Access:
     writable: bool
     no_execute: bool
+
+
+def kernel_symbol(elf_path, name):
+    """The address of symbol `name` in an ELF file with symbols (nm)."""
+    output = subprocess.run(["nm", str(elf_path)], capture_output=True, text=True,
+                            check=True).stdout
+    for line in output.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2] == name:
+            return int(parts[0], 16)
+    raise AssertionError(f"{name} is not a symbol of {elf_path}")
 
 
 def load_segments(elf_path):
@@ -175,15 +203,37 @@ class Leaf:
     user: bool
 
 
+def read_page_tables(run):
+    """Monitor script: every page table reachable from CR3, read with `xp`
+    wherever it lies. Returns (memory as address -> qword, {table address:
+    True when it is reached only through an upper-half PML4 entry})."""
+    cr3 = registers(run(REGISTERS))["CR3"] & CR3_ADDRESS_MASK
+    memory, tables = {}, {}
+    pending = [(cr3, 0, False)]
+    while pending:
+        table, level, upper = pending.pop()
+        tables[table] = upper
+        memory.update(physical_memory(run(f"xp /{TABLE_ENTRIES}gx {table:#x}")))
+        if level == len(LEVEL_SHIFTS) - 1:
+            continue
+        for index in range(TABLE_ENTRIES):
+            entry = memory[table + index * ENTRY_BYTES]
+            if entry & ENTRY_PRESENT and not (level > 0 and entry & ENTRY_LARGE):
+                pending.append((entry & ENTRY_ADDRESS_MASK, level + 1,
+                                upper or (level == 0 and index >= TABLE_ENTRIES // 2)))
+    return memory, tables
+
+
+def canonical(virtual):
+    return virtual | SIGN_EXTENSION if virtual & (UPPER_HALF & ~SIGN_EXTENSION) else virtual
+
+
 def walk_page_tables(memory, cr3):
     """Every present leaf reachable from CR3, with its effective access,
     the way the CPU combines the levels (Intel SDM Vol. 3A, 4.6.1)."""
     leaves = []
 
     def read_entry(address):
-        assert address in memory, \
-            f"a page table at {address:#x} lies outside the loader's area " \
-            f"{PAGE_TABLES_START:#x}-{PAGE_TABLES_END:#x}"
         return memory[address]
 
     def visit(table, level, base, writable, no_execute, user):
@@ -192,7 +242,7 @@ def walk_page_tables(memory, cr3):
             entry = read_entry(table + index * ENTRY_BYTES)
             if not entry & ENTRY_PRESENT:
                 continue
-            virtual = base + (index << shift)
+            virtual = canonical(base + (index << shift))
             now_writable = writable and bool(entry & ENTRY_WRITABLE)
             now_no_execute = no_execute or bool(entry & ENTRY_NO_EXECUTE)
             now_user = user and bool(entry & ENTRY_USER)
@@ -360,7 +410,8 @@ def boot_and_inspect(image, case, halt_line):
     # nothing and it halts, like ours without qemu-exit.
     result = boot(image, cpu=case.cpu, memory=f"{case.memory_mib}M", until=re.escape(halt_line),
                   settle=SETTLE_SECONDS, timeout=BOOT_TIMEOUT_SECONDS,
-                  monitor_commands=MONITOR_COMMANDS, debug_exit=False)
+                  monitor_commands=MONITOR_COMMANDS, monitor_script=read_page_tables,
+                  debug_exit=False)
     assert halt_line in result.serial and result.still_running and result.monitor, \
         f"the kernel did not reach {halt_line!r} and halt ({result.seconds:.2f} s):\n{result.serial}"
     return result
@@ -392,27 +443,52 @@ def test_page_permissions(case, request):
     assert bool(regs["EFER"] & EFER_NXE) == case.cpu_has_nx, monitor_context
     assert regs["CR3"] & CR3_ADDRESS_MASK == PAGE_TABLES_START, monitor_context
 
-    memory = physical_memory(result.monitor[TABLE_DUMP])
-    leaves = walk_page_tables(memory, regs["CR3"])
+    memory, tables = result.monitor["script"]
+    # The loader's tables all lie in its table area; only tables our kernel
+    # added for its upper-half mappings may lie elsewhere.
+    for table, upper_half_only in tables.items():
+        assert not upper_half_only or case.kernel == "ours", f"{case.kernel}: table {table:#x}"
+        assert upper_half_only or PAGE_TABLES_START <= table < PAGE_TABLES_END, \
+            f"a page table at {table:#x} lies outside the loader's area " \
+            f"{PAGE_TABLES_START:#x}-{PAGE_TABLES_END:#x}"
+    all_leaves = walk_page_tables(memory, regs["CR3"])
+    leaves = [leaf for leaf in all_leaves if leaf.virtual < UPPER_HALF]
+    kernel_mappings = [leaf for leaf in all_leaves if leaf.virtual >= UPPER_HALF]
 
     # Tables above the leaves decide nothing: writable, executable, and
     # supervisor-only, so each leaf alone sets a page's access.
     for level, entry in non_leaf_entries(memory, regs["CR3"]):
         assert entry & ENTRY_WRITABLE and not entry & ENTRY_NO_EXECUTE, (level, hex(entry))
-    assert not any(leaf.user for leaf in leaves), "a page is open to user mode"
+    assert not any(leaf.user for leaf in all_leaves), "a page is open to user mode"
 
-    # An identity map without holes from 0 to where the loader says it ends.
+    # An identity map without holes from 0 to where the loader says it
+    # ends; our kernel has unmapped one page, the guard below its stack.
+    holes = {kernel_symbol(OUR_KERNEL_WITH_SYMBOLS, BOOT_STACK_GUARD_SYMBOL)} \
+        if case.kernel == "ours" else set()
     map_end = int(re.search(r"page tables built: 0-(\d+) GiB", result.serial)[1]) * GIB
     position = 0
     for leaf in leaves:
+        while position in holes:
+            position += PAGE
         assert leaf.virtual == position, f"hole or overlap at {position:#x}"
         assert leaf.physical == leaf.virtual, f"{leaf.virtual:#x} maps to {leaf.physical:#x}"
         position += leaf.size
     assert position == map_end, f"mapped up to {position:#x}, the kernel was told {map_end:#x}"
 
+    # Our kernel's own mappings (the heap): 4 KiB pages of RAM above 1 MiB
+    # outside the kernel, writable and, with NX, not executable.
+    kernel_frames = {page for segment in segments for page in pages_of(segment)}
+    assert bool(kernel_mappings) == (case.kernel == "ours"), kernel_mappings
+    for leaf in kernel_mappings:
+        assert leaf.size == PAGE and leaf.writable, leaf
+        assert leaf.no_execute == case.cpu_has_nx, leaf
+        assert leaf.physical >= MIB and leaf.physical not in kernel_frames, leaf
+
     # The kernel's pages: 4 KiB each, with the ELF permissions.
     expected = expected_kernel_pages(segments, case.cpu_has_nx)
     for page, access in sorted(expected.items()):
+        if page in holes:
+            continue
         leaf = leaf_at(leaves, page)
         assert leaf.size == PAGE, f"kernel page {page:#x} is inside a {leaf.size:#x}-byte page"
         assert Access(leaf.writable, leaf.no_execute) == access, \
@@ -447,18 +523,19 @@ def test_page_permissions(case, request):
             above_4g = leaf.virtual >= 4 * GIB
             assert leaf.size == (GIB if case.cpu_has_gib_pages and above_4g else LARGE_PAGE), leaf
     if not case.cpu_has_nx:
-        assert not any(leaf.entry & ENTRY_NO_EXECUTE for leaf in leaves), \
+        assert not any(leaf.entry & ENTRY_NO_EXECUTE for leaf in all_leaves), \
             "an NX bit is set though the CPU has none (a reserved bit: page fault)"
 
     # QEMU's own views agree with our walk.
     tlb = tlb_entries(result.monitor[TLB])
-    assert sorted(tlb) == [leaf.virtual for leaf in leaves], "info tlb lists other pages"
-    for leaf in leaves:
+    assert sorted(tlb) == [leaf.virtual for leaf in all_leaves], "info tlb lists other pages"
+    for leaf in all_leaves:
         physical, flags = tlb[leaf.virtual]
         assert physical == leaf.physical, (leaf, physical)
         assert flags == {"no_execute": leaf.no_execute, "large": leaf.size > PAGE,
                          "user": leaf.user, "writable": leaf.writable}, (leaf, flags)
-    assert mem_ranges(result.monitor[MEM]) == merge_writable_ranges(leaves), result.monitor[MEM]
+    assert mem_ranges(result.monitor[MEM]) == merge_writable_ranges(all_leaves), \
+        result.monitor[MEM]
 
 
 def test_shared_pages_kernel_has_the_intended_shape(shared_pages_image):

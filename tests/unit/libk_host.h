@@ -6,9 +6,10 @@
  * --prefix-symbols=libk_. So libk's memcpy is libk_memcpy here, and a test
  * can call libk_snprintf and the host C library's snprintf side by side.
  *
- * These declarations must match libk/include/libk/string.h and printf.h
- * with the prefix added. (That header cannot be included directly: its
- * unprefixed names would clash with the host's <string.h> and <stdio.h>.)
+ * These declarations must match libk/include/libk/string.h, printf.h and
+ * memory_map.h with the prefix added. (string.h and printf.h cannot be
+ * included directly: their unprefixed names would clash with the host's
+ * <string.h> and <stdio.h>.)
  */
 #ifndef LIBK_HOST_H
 #define LIBK_HOST_H
@@ -36,5 +37,14 @@ int libk_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
 int libk_snprintf(char *buf, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* libk/include/libk/memory_map.h clashes with nothing on the host, so its
+ * structure and type numbers are used as they are; only the functions get
+ * the prefix. */
+#include <libk/memory_map.h>
+
+size_t libk_memory_map_sanitise(const struct memory_range *in, size_t in_count,
+                                struct memory_range *out, size_t out_capacity);
+const char *libk_memory_type_name(uint32_t type);
 
 #endif
