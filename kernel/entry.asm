@@ -15,11 +15,19 @@ bits 64
 default rel
 
 %define KERNEL_STACK_SIZE (16 * 1024)   ; 16 KiB is plenty for this kernel
+%define PAGE_SIZE 4096                  ; the x86 small page
 
 ; The stack lives in .bss: it costs nothing in the file, and the loader
-; zeroes it along with the rest of .bss.
-section .bss nobits alloc noexec write align=16
-alignb 16
+; zeroes it along with the rest of .bss. Below it lies one page of its own,
+; the guard page: cpu/stack.c marks it not present, so a stack overflow
+; page-faults at once instead of silently overwriting other variables
+; (the #PF then cannot be delivered on the broken stack and becomes a
+; double fault, which runs on its own IST stack: cpu/gdt.c).
+section .bss nobits alloc noexec write align=4096
+alignb PAGE_SIZE
+global kernel_stack_guard, kernel_stack_bottom, kernel_stack_top
+kernel_stack_guard:
+    resb PAGE_SIZE
 kernel_stack_bottom:
     resb KERNEL_STACK_SIZE
 kernel_stack_top:                       ; stacks grow down: RSP starts here
