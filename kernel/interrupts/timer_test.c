@@ -81,13 +81,29 @@ KTEST(timer_sleep_100ms_is_the_right_number_of_ticks)
     KASSERT_LE(elapsed, expected + 1);
 }
 
+/*
+ * An emulator on a busy host can lose ticks (when its CPU thread is not
+ * scheduled for longer than a tick period, the PIT's pulses merge into one
+ * interrupt), which only ever makes the count low. A wrong reload value
+ * would be off in every second, so a few tries are allowed.
+ */
+#define RTC_MEASUREMENT_TRIES 3
+
 KTEST(timer_rate_matches_the_rtc_second)
 {
-    uint64_t first = ticks_at_next_second();
-    uint64_t second = ticks_at_next_second();
-    uint64_t per_second = second - first;
-    KASSERT_GE(per_second * 100, TIMER_FREQUENCY_HZ * (100 - RATE_TOLERANCE_PERCENT));
-    KASSERT_LE(per_second * 100, TIMER_FREQUENCY_HZ * (100 + RATE_TOLERANCE_PERCENT));
+    const uint64_t low = TIMER_FREQUENCY_HZ * (100 - RATE_TOLERANCE_PERCENT);
+    const uint64_t high = TIMER_FREQUENCY_HZ * (100 + RATE_TOLERANCE_PERCENT);
+    uint64_t per_second = 0;
+    uint64_t start = ticks_at_next_second();
+    for (int i = 0; i < RTC_MEASUREMENT_TRIES; i++) {
+        uint64_t end = ticks_at_next_second();
+        per_second = end - start;
+        if (per_second * 100 >= low && per_second * 100 <= high)
+            break;
+        start = end;
+    }
+    KASSERT_GE(per_second * 100, low);
+    KASSERT_LE(per_second * 100, high);
 }
 
 KTEST(timer_ticks_are_even_against_the_tsc)
