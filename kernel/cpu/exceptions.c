@@ -135,8 +135,7 @@ void exception_handle(struct interrupt_frame *frame)
     /* Read CR2 first: a later page fault (there should be none) would
      * overwrite it. */
     uint64_t cr2 = frame->vector == EXCEPTION_PAGE_FAULT ? read_cr2() : 0;
-
-    last_expected = (struct exception_record){
+    const struct exception_record record = {
         .vector = (unsigned int)frame->vector,
         .error_code = frame->error_code,
         .rip = frame->rip,
@@ -146,6 +145,7 @@ void exception_handle(struct interrupt_frame *frame)
 
     /* A probe (see exceptions.h) continues at the address it named. */
     if (probe_vector == (int)frame->vector && exception_probe_resume != 0) {
+        last_expected = record;
         frame->rip = exception_probe_resume;
         probe_vector = -1;
         probe_fired = true;
@@ -153,14 +153,17 @@ void exception_handle(struct interrupt_frame *frame)
     }
 
     /* A test that expects this exception jumps back to its runner from
-     * inside ktest_handle_exception and never returns here. The CPU
-     * cleared IF on entry (interrupt gate); give the test runner back the
-     * interrupt state the test had, or the timer would stop for good. */
+     * inside ktest_handle_exception and never returns here, so record it
+     * first (a test that does not expect it leaves the record alone). The
+     * CPU cleared IF on entry (interrupt gate); give the test runner back
+     * the interrupt state the test had, or the timer would stop for good. */
+    struct exception_record previous = last_expected;
+    last_expected = record;
     if (frame->rflags & RFLAGS_INTERRUPT_ENABLE)
         __asm__ volatile("sti");
     ktest_handle_exception((unsigned int)frame->vector, frame->error_code, frame->rip);
     __asm__ volatile("cli");
-    last_expected.count--;   /* nobody expected it after all */
+    last_expected = previous;
 
     print_report(frame, cr2);
     panic("unhandled CPU exception: %s at RIP 0x%016llx",

@@ -41,7 +41,7 @@ enum exception_vector {
 #define PF_ERROR_RESERVED_BIT 0x08       /* RSVD: a reserved bit was set in a paging entry */
 #define PF_ERROR_INSTRUCTION_FETCH 0x10  /* I/D: the access was an instruction fetch */
 
-/* The last exception a running ktest expected, for the test to inspect. */
+/* An exception a test expected or probed, for the test to inspect. */
 struct exception_record {
     unsigned int vector;
     uint64_t error_code;
@@ -58,7 +58,7 @@ void exception_handle(struct interrupt_frame *frame);
 /* The exception's short name ("Page fault (#PF)"), "reserved" for holes. */
 const char *exception_name(unsigned int vector);
 
-/* The last exception seen (expected by a test, or probed), for tests. */
+/* The last exception a test expected or probed (count 0: none yet). */
 const struct exception_record *exceptions_last(void);
 
 /*
