@@ -7,9 +7,9 @@
 #include <stdint.h>
 
 /*
- * Ticks per second. 100 Hz (a tick every 10 ms) is coarse enough that an
- * emulator under load (QEMU's TCG on a busy build machine, Bochs) keeps
- * up with every tick, and fine enough for a shell's sleeps.
+ * Ticks per second. 100 Hz (a tick every 10 ms) is fine enough for a
+ * shell's sleeps and costs an emulator (QEMU's TCG, Bochs) few interrupts.
+ * An emulator short of host CPU time can still lose ticks: timer_test.c.
  */
 #define TIMER_FREQUENCY_HZ 100
 
