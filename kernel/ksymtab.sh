@@ -10,6 +10,7 @@
 set -eu
 
 awk '
+BEGIN { n = 0 }
 $2 == "T" || $2 == "t" {
     address[n] = $1
     name[n] = $3
