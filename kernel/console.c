@@ -15,6 +15,7 @@
 #include <libk/printf.h>
 #include <libk/string.h>
 
+#include "cpu/control_registers.h"
 #include "serial.h"
 #include "vga.h"
 
@@ -79,19 +80,20 @@ static char input_buffer[CONSOLE_INPUT_BUFFER_SIZE];
 static volatile uint32_t input_head;    /* total characters pushed */
 static volatile uint32_t input_tail;    /* total characters taken */
 static volatile unsigned long input_dropped;
-static volatile bool overflow_reported;
+/* Characters dropped since the last notice; the reader prints the notice. */
+static volatile unsigned long dropped_unreported;
 
-#define INPUT_OVERFLOW_NOTICE "\n[console: input buffer full, input dropped]\n"
+#define INPUT_OVERFLOW_NOTICE "\n[console: input buffer full, %lu characters dropped]\n"
 
 bool console_input_push(char c)
 {
     uint32_t head = input_head;
     if (head - input_tail == CONSOLE_INPUT_BUFFER_SIZE) {
+        /* No printing here: this runs in an interrupt handler, which may
+         * have interrupted kprintf halfway through a line (the screen
+         * code is not reentrant). The reader reports the loss instead. */
         input_dropped = input_dropped + 1;
-        if (!overflow_reported) {
-            overflow_reported = true;
-            console_write(INPUT_OVERFLOW_NOTICE);
-        }
+        dropped_unreported = dropped_unreported + 1;
         return false;
     }
     input_buffer[head % CONSOLE_INPUT_BUFFER_SIZE] = c;
@@ -103,13 +105,25 @@ bool console_input_push(char c)
 
 bool console_try_read_char(char *c)
 {
+    if (dropped_unreported != 0) {
+        /* One notice per overflow, however many characters it cost. The
+         * producer only adds to the count; take what we print from it. */
+        unsigned long dropped = dropped_unreported;
+        kprintf(INPUT_OVERFLOW_NOTICE, dropped);
+        /* Interrupts off for the read-modify-write, so that a drop counted
+         * by an interrupt in between is not lost; then as they were. */
+        uint64_t flags = read_rflags();
+        __asm__ volatile("cli" : : : "memory");
+        dropped_unreported = dropped_unreported - dropped;
+        if (flags & RFLAGS_INTERRUPT_ENABLE)
+            __asm__ volatile("sti" : : : "memory");
+    }
     uint32_t tail = input_tail;
     if (tail == input_head)
         return false;
     *c = input_buffer[tail % CONSOLE_INPUT_BUFFER_SIZE];
     __asm__ volatile("" : : : "memory");
     input_tail = tail + 1;
-    overflow_reported = false;          /* room again: a new overflow gets a notice */
     return true;
 }
 

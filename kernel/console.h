@@ -48,9 +48,9 @@ void vkprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)))
 
 /*
  * Append one character (called by the input drivers, with interrupts off).
- * When the buffer is full the character is dropped, and the first drop
- * since the buffer last had room prints one notice line. Returns false
- * when dropped.
+ * When the buffer is full the character is dropped (what is in the buffer
+ * stays as it is) and false returned; the next console_try_read_char
+ * prints one notice line saying how many were lost.
  */
 bool console_input_push(char c);
 
