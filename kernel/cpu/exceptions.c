@@ -143,18 +143,9 @@ void exception_handle(struct interrupt_frame *frame)
         .count = last_expected.count + 1,
     };
 
-    /* A probe (see exceptions.h) continues at the address it named. */
-    if (probe_vector == (int)frame->vector && exception_probe_resume != 0) {
-        last_expected = record;
-        frame->rip = exception_probe_resume;
-        probe_vector = -1;
-        probe_fired = true;
-        return;
-    }
-
     /* A test that expects this exception jumps back to its runner from
      * inside ktest_handle_exception and never returns here, so record it
-     * first (a test that does not expect it leaves the record alone). The
+     * first (restored below when nobody expected it). The
      * CPU cleared IF on entry (interrupt gate); give the test runner back
      * the interrupt state the test had, or the timer would stop for good. */
     struct exception_record previous = last_expected;
@@ -163,6 +154,14 @@ void exception_handle(struct interrupt_frame *frame)
         __asm__ volatile("sti");
     ktest_handle_exception((unsigned int)frame->vector, frame->error_code, frame->rip);
     __asm__ volatile("cli");
+
+    /* A probe (see exceptions.h) continues at the address it named. */
+    if (probe_vector == (int)frame->vector && exception_probe_resume != 0) {
+        frame->rip = exception_probe_resume;
+        probe_vector = -1;
+        probe_fired = true;
+        return;
+    }
     last_expected = previous;
 
     print_report(frame, cr2);
