@@ -21,7 +21,9 @@ default rel
 ; zeroes it along with the rest of .bss. It gets pages of its own, with one
 ; more page below it: the guard page. mm/kernel_stack.c unmaps that page at
 ; start-up, so a stack overflow page-faults at once instead of silently
-; overwriting the variables below the stack.
+; overwriting the variables below the stack (the #PF then cannot be
+; delivered on the broken stack and becomes a double fault, which runs on
+; its own IST stack: cpu/gdt.c).
 section .bss nobits alloc noexec write align=PAGE_SIZE
 alignb PAGE_SIZE
 global kernel_boot_stack_guard, kernel_boot_stack_bottom, kernel_boot_stack_top

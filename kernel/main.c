@@ -1,10 +1,14 @@
 /*
  * main.c - kernel_main, the first C function (called from entry.asm).
  *
- * This kernel checks that a compatible loader started it, prints what the
- * loader handed over in struct boot_info, and stops. The command line can
- * ask it to end the QEMU virtual machine ("qemu-exit") and to exercise the
- * panic path ("panic-test"), which is how the automated tests drive it.
+ * This kernel checks that a compatible loader started it, sets up its own
+ * CPU tables (GDT, TSS, IDT) and hardware interrupts (PIC, timer, keyboard,
+ * serial input), prints what the loader handed over in struct boot_info,
+ * and then echoes what is typed. The command line can ask it to end the
+ * QEMU virtual machine ("qemu-exit"), to exercise the panic path
+ * ("panic-test"), to provoke a CPU exception ("fault=KIND", see
+ * cpu/fault_demo.h) and to run the in-kernel tests ("test"), which is how
+ * the automated tests drive it.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -17,6 +21,11 @@
 #include "ktest/ktest.h"
 #include "console.h"
 #include "cpu.h"
+#include "cpu/fault_demo.h"
+#include "cpu/gdt.h"
+#include "cpu/idt.h"
+#include "interrupts/interrupts.h"
+#include "interrupts/timer.h"
 #include "mm/memory.h"
 #include "panic.h"
 #include "qemu_exit.h"
@@ -30,8 +39,16 @@
 /* Command-line words this kernel understands. */
 #define CMDLINE_QEMU_EXIT "qemu-exit"
 #define CMDLINE_PANIC_TEST "panic-test"
+#define CMDLINE_FAULT_PREFIX "fault="
 /* ... and "test" / "test=PATTERN": see ktest/ktest.h. */
 #define TEST_PATTERN_MAX 64
+#define FAULT_KIND_MAX 16
+
+/* The printable ASCII range, for the echo. */
+#define ASCII_FIRST_PRINTABLE ' '
+#define ASCII_LAST_PRINTABLE '~'
+/* A control character c is shown as '^' followed by c + 0x40 ("^C"). */
+#define CONTROL_CARET_OFFSET 0x40
 
 _Noreturn void kernel_main(const struct boot_info *boot_info);
 
@@ -146,6 +163,50 @@ static void print_memory_map(const struct boot_info *boot_info)
     kprintf("usable memory: %llu MiB\n", (unsigned long long)(usable_bytes / MIB));
 }
 
+/*
+ * The value of a "key=value" word in the command line, copied into `value`
+ * (at most size - 1 characters). False when no word starts with `prefix`.
+ */
+static bool cmdline_value(const char *cmdline, const char *prefix, char *value,
+                          size_t size)
+{
+    size_t prefix_length = strlen(prefix);
+    for (const char *p = cmdline; *p; p++) {
+        bool word_start = p == cmdline || p[-1] == ' ';
+        if (word_start && strncmp(p, prefix, prefix_length) == 0) {
+            const char *v = p + prefix_length;
+            size_t n = 0;
+            while (v[n] && v[n] != ' ' && n + 1 < size) {
+                value[n] = v[n];
+                n++;
+            }
+            value[n] = '\0';
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Until the shell arrives: show every character typed on the keyboard or
+ * the serial console. Control characters (and the escape sequences of the
+ * arrow keys) are shown as ^X, Backspace rubs out the last character.
+ */
+static _Noreturn void echo_input_forever(void)
+{
+    for (;;) {
+        char c = console_read_char();
+        if (c == '\n')
+            kprintf("\n");
+        else if (c == CONSOLE_BACKSPACE)
+            kprintf("\b \b");
+        else if (c >= ASCII_FIRST_PRINTABLE && c <= ASCII_LAST_PRINTABLE)
+            kprintf("%c", c);
+        else
+            kprintf("^%c", (char)((c + CONTROL_CARET_OFFSET) & 0x7F));
+    }
+}
+
 _Noreturn void kernel_main(const struct boot_info *boot_info)
 {
     console_init();
@@ -155,10 +216,29 @@ _Noreturn void kernel_main(const struct boot_info *boot_info)
     panic_set_qemu_exit(qemu_exit_requested);
 
     kprintf("Kernel: running in 64-bit long mode\n");
+
+    /* The kernel's own descriptor tables: from here on an exception is
+     * reported instead of resetting the machine. */
+    gdt_init();
+    idt_init();
+
+    /* Frames, paging (with the guard page below this stack), the heap. */
     memory_init(boot_info);
+
+    interrupts_init();
+    __asm__ volatile("sti");
+    kprintf("Kernel: GDT, IDT, PIC, timer (%u Hz), keyboard and serial input ready\n",
+            (unsigned int)TIMER_FREQUENCY_HZ);
 
     if (cmdline_has(boot_info->cmdline, CMDLINE_PANIC_TEST))
         panic("panic-test requested on the command line");
+
+    char fault_kind[FAULT_KIND_MAX];
+    if (cmdline_value(boot_info->cmdline, CMDLINE_FAULT_PREFIX, fault_kind, sizeof fault_kind)) {
+        kprintf("Kernel: provoking fault \"%s\"\n", fault_kind);
+        fault_provoke(fault_kind);
+        panic("unknown fault kind \"%s\" (known: %s)", fault_kind, FAULT_DEMO_KINDS);
+    }
 
     char test_pattern[TEST_PATTERN_MAX];
     if (ktest_requested(boot_info->cmdline, test_pattern, sizeof test_pattern)) {
@@ -192,8 +272,10 @@ _Noreturn void kernel_main(const struct boot_info *boot_info)
 
     kprintf("Kernel: boot complete, halting\n");
 
-    if (qemu_exit_requested)
+    if (qemu_exit_requested) {
         qemu_exit(QEMU_EXIT_SUCCESS);
-    /* Not under QEMU, or not asked to exit: stay halted, interrupts off. */
-    halt_forever();
+        halt_forever();     /* no debug-exit device after all */
+    }
+    /* Not asked to exit: a placeholder for the shell. */
+    echo_input_forever();
 }

@@ -18,8 +18,8 @@ void panic_set_qemu_exit(bool enabled)
 
 _Noreturn void panic(const char *fmt, ...)
 {
-    /* Nothing may interrupt us from here on (a no-op while interrupts are
-     * still off, as they are for this whole kernel). */
+    /* Nothing may interrupt us from here on: no timer tick or keystroke
+     * output in the middle of the report. */
     __asm__ volatile("cli");
 
     va_list ap;

@@ -40,8 +40,17 @@
 /* Modem Control Register (MCR) bits. */
 #define MCR_DTR 0x01           /* bit 0: Data Terminal Ready */
 #define MCR_RTS 0x02           /* bit 1: Request To Send */
+#define MCR_OUT2 0x08          /* bit 3: OUT2; on the PC it gates the UART's
+                                * interrupt line to the PIC (IRQ 4 for COM1) */
+
+/* Interrupt Enable Register (IER) bits. */
+#define IER_RECEIVED_DATA 0x01 /* bit 0: interrupt when received data is available */
+
+#define UART_INTERRUPT_ID 2    /* read: Interrupt Identification Register (IIR) */
+#define UART_MODEM_STATUS 6
 
 /* Line Status Register (LSR) bits. */
+#define LSR_DATA_READY 0x01    /* bit 0: a received byte waits in RBR (or the FIFO) */
 #define LSR_TRANSMIT_EMPTY 0x20 /* bit 5: transmitter holding register empty */
 #define LSR_TRANSMITTER_IDLE 0x40 /* bit 6: holding and shift registers both empty */
 
@@ -74,7 +83,7 @@ void serial_init(void)
             break;
     }
 
-    /* We poll; no UART interrupts. */
+    /* Output is polled; input interrupts come later (serial_enable_receive_interrupt). */
     outb(COM1_BASE + UART_INTERRUPT_ENABLE, 0x00);
 
     /* Set the baud rate: with DLAB set, ports 0 and 1 are the divisor. */
@@ -115,4 +124,26 @@ void serial_write(const char *s, size_t len)
             serial_put_byte('\r');
         serial_put_byte((uint8_t)s[i]);
     }
+}
+
+bool serial_try_read_byte(uint8_t *byte)
+{
+    if (!(inb(COM1_BASE + UART_LINE_STATUS) & LSR_DATA_READY))
+        return false;
+    *byte = inb(COM1_BASE + UART_DATA);   /* reading RBR takes the byte */
+    return true;
+}
+
+void serial_enable_receive_interrupt(void)
+{
+    /* Empty what arrived before anyone listened, and read IIR and MSR once
+     * so no old interrupt condition is left pending. */
+    uint8_t ignored;
+    while (serial_try_read_byte(&ignored))
+        ;
+    (void)inb(COM1_BASE + UART_INTERRUPT_ID);
+    (void)inb(COM1_BASE + UART_MODEM_STATUS);
+
+    outb(COM1_BASE + UART_INTERRUPT_ENABLE, IER_RECEIVED_DATA);
+    outb(COM1_BASE + UART_MODEM_CONTROL, MCR_DTR | MCR_RTS | MCR_OUT2);
 }

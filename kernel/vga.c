@@ -132,6 +132,12 @@ static void put_char(char c)
     case '\r':
         cursor_column = 0;
         break;
+    case '\b':
+        /* Back one column (not past the line start), as a terminal does:
+         * the echo of Backspace is "\b \b". */
+        if (cursor_column > 0)
+            cursor_column--;
+        break;
     case '\t':
         do
             put_char(' ');

@@ -9,7 +9,7 @@
 /* Start writing on the line after whatever the BIOS and loader printed. */
 void vga_init(void);
 
-/* Write `len` characters; handles "\n", "\r", "\t" and scrolls at the bottom. */
+/* Write `len` characters; handles "\n", "\r", "\b", "\t" and scrolls at the bottom. */
 void vga_write(const char *s, size_t len);
 
 #endif

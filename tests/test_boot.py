@@ -20,7 +20,7 @@ LOADER_PROGRESS = [
     r"stage2: memory map: \d+ entries from INT 15h E820h",
     r"stage2: disk reads by LBA \(INT 13h extensions\)",
     r"stage2: loading the kernel: \d+ bytes from sector \d+",
-    r"stage2: kernel ELF ok: 3 loadable segments at 0x0000000000100000-0x[0-9a-f]{16}, entry 0x0000000000100000",
+    r"stage2: kernel ELF ok: 4 loadable segments at 0x0000000000100000-0x[0-9a-f]{16}, entry 0x0000000000100000",  # text, rodata, data+bss, symbol table
     r"stage2: kernel checksum ok \(0x[0-9a-f]{16}\)",
     PAGE_TABLES_LINE,
     r"stage2: entering long mode, jumping to the kernel at 0x0000000000100000",

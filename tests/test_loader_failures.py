@@ -147,9 +147,9 @@ def test_damaged_elf_header(good_image, tmp_path, name, change, message):
 
 @pytest.mark.parametrize("name, field, value, message", [
     ("below-1mib", P_PADDR, struct.pack("<Q", 0x7000),
-     "at 0x00007000-0x0000{end}: overlaps the loader's memory (below 1 MiB)"),
+     "at 0x00007000-0x{end}: overlaps the loader's memory (below 1 MiB)"),
     ("beyond-ram", P_PADDR, struct.pack("<Q", 0x4000000),
-     "at 0x04000000-0x0400{end}: does not fit in usable RAM according to the BIOS memory map"),
+     "at 0x04000000-0x{end}: does not fit in usable RAM according to the BIOS memory map"),
     ("above-4gib", P_PADDR, struct.pack("<Q", 0x1_0010_0000), "lies above 4 GiB"),
     ("filesz-over-memsz", P_FILESZ, struct.pack("<Q", 0x10_0000), "p_filesz is larger than p_memsz."),
     ("past-end-of-file", P_OFFSET, struct.pack("<Q", 0x100_0000),
@@ -162,7 +162,7 @@ def test_damaged_program_header(good_image, tmp_path, name, field, value, messag
     image = damaged_copy(good_image, tmp_path, f"{name}.img",
                          [(program_header(good_image, index, field), value)])
     paddr = struct.unpack_from("<Q", value)[0] if field == P_PADDR else 0
-    message = message.format(end=f"{(paddr + memsz) & 0xFFFF:04x}")
+    message = message.format(end=f"{(paddr + memsz) & 0xFFFFFFFF:08x}")
     assert_fails_and_halts(image, f"stage2: error: kernel segment {index} ", memory="32M")
     result = boot(image, until=HALTED, timeout=60, memory="32M")
     assert message in result.serial, result.serial

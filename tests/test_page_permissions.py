@@ -486,6 +486,8 @@ def test_page_permissions(case, request):
 
     # The kernel's pages: 4 KiB each, with the ELF permissions.
     expected = expected_kernel_pages(segments, case.cpu_has_nx)
+    for page in holes:
+        assert page in expected, f"the guard page {page:#x} is not a kernel page"
     for page, access in sorted(expected.items()):
         if page in holes:
             continue

@@ -31,7 +31,7 @@
 
 /* linker.ld: section boundaries. */
 extern char __kernel_start[], __text_end[], __rodata_start[], __rodata_end[];
-extern char __data_start[], __kernel_end[];
+extern char __data_start[], __bss_end[], __ksymtab_start[], __kernel_end[];
 
 static uint64_t address_of(const void *p)
 {
@@ -213,8 +213,11 @@ KTEST(paging_kernel_sections_have_elf_permissions)
         } else if (page >= address_of(__rodata_start) && page < address_of(__rodata_end)) {
             KASSERT(!(flags & PAGE_WRITABLE));             /* rodata: R NX */
             KASSERT_EQ((flags & PAGE_NO_EXECUTE) != 0, nx);
-        } else if (page >= address_of(__data_start)) {   /* data, bss: RW NX */
-            KASSERT(flags & PAGE_WRITABLE);
+        } else if (page >= address_of(__data_start) && page < address_of(__bss_end)) {
+            KASSERT(flags & PAGE_WRITABLE);                /* data, bss: RW NX */
+            KASSERT_EQ((flags & PAGE_NO_EXECUTE) != 0, nx);
+        } else if (page >= address_of(__ksymtab_start)) {  /* symbol table: R NX */
+            KASSERT(!(flags & PAGE_WRITABLE));
             KASSERT_EQ((flags & PAGE_NO_EXECUTE) != 0, nx);
         }
     }

@@ -1,0 +1,170 @@
+/*
+ * exceptions.c - what happens when the CPU raises exception 0-31.
+ *
+ * A kernel exception is a kernel bug (or a fault someone provoked on
+ * purpose, cpu/fault_demo.c): report everything that helps find it, then
+ * stop. The report goes to every console:
+ *
+ *   EXCEPTION: Page fault (#PF), vector 14, error code 0x0000000000000002
+ *     page fault at CR2=0x00007ffffffff000: not present, write, kernel mode
+ *     RIP=0x0000000000101234 <fault_provoke+0x34>  CS=0x08  RFLAGS=0x...
+ *     RSP=...  SS=0x10  CR3=...
+ *     RAX=... (all general registers)
+ *   backtrace:
+ *     0x0000000000101234 <fault_provoke+0x34>
+ *     ...
+ *   PANIC: unhandled CPU exception ...
+ */
+#include "cpu/exceptions.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "console.h"
+#include "cpu/backtrace.h"
+#include "cpu/control_registers.h"
+#include "ktest/ktest.h"
+#include "panic.h"
+
+static const char *const exception_names[32] = {
+    [EXCEPTION_DIVIDE_ERROR] = "Divide error (#DE)",
+    [EXCEPTION_DEBUG] = "Debug (#DB)",
+    [EXCEPTION_NMI] = "Non-maskable interrupt (NMI)",
+    [EXCEPTION_BREAKPOINT] = "Breakpoint (#BP)",
+    [EXCEPTION_OVERFLOW] = "Overflow (#OF)",
+    [EXCEPTION_BOUND_RANGE] = "BOUND range exceeded (#BR)",
+    [EXCEPTION_INVALID_OPCODE] = "Invalid opcode (#UD)",
+    [EXCEPTION_DEVICE_NOT_AVAILABLE] = "Device not available (#NM)",
+    [EXCEPTION_DOUBLE_FAULT] = "Double fault (#DF)",
+    [9] = "Coprocessor segment overrun (reserved)",
+    [EXCEPTION_INVALID_TSS] = "Invalid TSS (#TS)",
+    [EXCEPTION_SEGMENT_NOT_PRESENT] = "Segment not present (#NP)",
+    [EXCEPTION_STACK_FAULT] = "Stack-segment fault (#SS)",
+    [EXCEPTION_GENERAL_PROTECTION] = "General protection (#GP)",
+    [EXCEPTION_PAGE_FAULT] = "Page fault (#PF)",
+    [EXCEPTION_X87_FLOATING_POINT] = "x87 floating-point error (#MF)",
+    [EXCEPTION_ALIGNMENT_CHECK] = "Alignment check (#AC)",
+    [EXCEPTION_MACHINE_CHECK] = "Machine check (#MC)",
+    [EXCEPTION_SIMD_FLOATING_POINT] = "SIMD floating-point exception (#XM)",
+    [EXCEPTION_VIRTUALIZATION] = "Virtualization exception (#VE)",
+    [EXCEPTION_CONTROL_PROTECTION] = "Control protection (#CP)",
+    [28] = "Hypervisor injection (#HV)",
+    [29] = "VMM communication (#VC)",
+    [30] = "Security exception (#SX)",
+};
+
+static struct exception_record last_expected;
+
+volatile uint64_t exception_probe_resume;
+static volatile int probe_vector = -1;       /* -1: not armed */
+static volatile bool probe_fired;
+
+void exception_probe_arm(unsigned int vector)
+{
+    probe_fired = false;
+    exception_probe_resume = 0;
+    probe_vector = (int)vector;
+}
+
+bool exception_probe_take(struct exception_record *record)
+{
+    bool fired = probe_fired;
+    probe_vector = -1;
+    exception_probe_resume = 0;
+    probe_fired = false;
+    if (fired)
+        *record = last_expected;
+    return fired;
+}
+
+const char *exception_name(unsigned int vector)
+{
+    if (vector < 32 && exception_names[vector] != NULL)
+        return exception_names[vector];
+    return "reserved";
+}
+
+const struct exception_record *exceptions_last(void)
+{
+    return &last_expected;
+}
+
+static void print_page_fault(uint64_t cr2, uint64_t error_code)
+{
+    kprintf("  page fault at CR2=0x%016llx: %s, %s, %s%s%s\n", (unsigned long long)cr2,
+            error_code & PF_ERROR_PRESENT ? "protection violation (present)" : "not present",
+            error_code & PF_ERROR_WRITE ? "write" : "read",
+            error_code & PF_ERROR_USER ? "user mode" : "kernel mode",
+            error_code & PF_ERROR_RESERVED_BIT ? ", reserved bit set" : "",
+            error_code & PF_ERROR_INSTRUCTION_FETCH ? ", instruction fetch" : "");
+}
+
+static void print_report(const struct interrupt_frame *f, uint64_t cr2)
+{
+    char symbol[BACKTRACE_SYMBOL_MAX];
+
+    kprintf("\nEXCEPTION: %s, vector %llu, error code 0x%016llx\n",
+            exception_name((unsigned int)f->vector), (unsigned long long)f->vector,
+            (unsigned long long)f->error_code);
+    if (f->vector == EXCEPTION_PAGE_FAULT)
+        print_page_fault(cr2, f->error_code);
+    backtrace_symbolize(f->rip, symbol, sizeof symbol);
+    kprintf("  RIP=0x%016llx %s\n", (unsigned long long)f->rip, symbol);
+    kprintf("  CS=0x%04llx RFLAGS=0x%016llx RSP=0x%016llx SS=0x%04llx\n",
+            (unsigned long long)f->cs, (unsigned long long)f->rflags,
+            (unsigned long long)f->rsp, (unsigned long long)f->ss);
+    /* CR2 is shown for every exception: after a double fault it still
+     * holds the address of the page fault that started it. */
+    kprintf("  CR2=0x%016llx CR3=0x%016llx\n", (unsigned long long)read_cr2(),
+            (unsigned long long)read_cr3());
+    kprintf("  RAX=0x%016llx RBX=0x%016llx RCX=0x%016llx\n", (unsigned long long)f->rax,
+            (unsigned long long)f->rbx, (unsigned long long)f->rcx);
+    kprintf("  RDX=0x%016llx RSI=0x%016llx RDI=0x%016llx\n", (unsigned long long)f->rdx,
+            (unsigned long long)f->rsi, (unsigned long long)f->rdi);
+    kprintf("  RBP=0x%016llx R8 =0x%016llx R9 =0x%016llx\n", (unsigned long long)f->rbp,
+            (unsigned long long)f->r8, (unsigned long long)f->r9);
+    kprintf("  R10=0x%016llx R11=0x%016llx R12=0x%016llx\n", (unsigned long long)f->r10,
+            (unsigned long long)f->r11, (unsigned long long)f->r12);
+    kprintf("  R13=0x%016llx R14=0x%016llx R15=0x%016llx\n", (unsigned long long)f->r13,
+            (unsigned long long)f->r14, (unsigned long long)f->r15);
+    backtrace_print(f->rip, f->rbp, f->rsp);
+}
+
+void exception_handle(struct interrupt_frame *frame)
+{
+    /* Read CR2 first: a later page fault (there should be none) would
+     * overwrite it. */
+    uint64_t cr2 = frame->vector == EXCEPTION_PAGE_FAULT ? read_cr2() : 0;
+    const struct exception_record record = {
+        .vector = (unsigned int)frame->vector,
+        .error_code = frame->error_code,
+        .rip = frame->rip,
+        .cr2 = cr2,
+        .count = last_expected.count + 1,
+    };
+
+    /* A test that expects this exception jumps back to its runner from
+     * inside ktest_handle_exception and never returns here, so record it
+     * first (restored below when nobody expected it). The
+     * CPU cleared IF on entry (interrupt gate); give the test runner back
+     * the interrupt state the test had, or the timer would stop for good. */
+    struct exception_record previous = last_expected;
+    last_expected = record;
+    if (frame->rflags & RFLAGS_INTERRUPT_ENABLE)
+        __asm__ volatile("sti");
+    ktest_handle_exception((unsigned int)frame->vector, frame->error_code, frame->rip);
+    __asm__ volatile("cli");
+
+    /* A probe (see exceptions.h) continues at the address it named. */
+    if (probe_vector == (int)frame->vector && exception_probe_resume != 0) {
+        frame->rip = exception_probe_resume;
+        probe_vector = -1;
+        probe_fired = true;
+        return;
+    }
+    last_expected = previous;
+
+    print_report(frame, cr2);
+    panic("unhandled CPU exception: %s at RIP 0x%016llx",
+          exception_name((unsigned int)frame->vector), (unsigned long long)frame->rip);
+}

@@ -1,0 +1,38 @@
+/*
+ * scancode.h - PS/2 scancode set 1 to console input (US layout).
+ *
+ * The 8042 keyboard controller translates whatever the keyboard sends into
+ * scancode set 1 (the PC/XT codes) unless told otherwise, and the BIOS
+ * leaves translation on. In set 1 a key sends its "make" code when pressed
+ * and the same code with bit 7 set ("break") when released; keys added
+ * with the 101-key keyboard (arrows, Home, End, Delete, the right Ctrl)
+ * send 0xE0 first.
+ *
+ * Kept free of I/O so that it can be tested on its own (scancode_test.c).
+ */
+#ifndef KERNEL_INTERRUPTS_SCANCODE_H
+#define KERNEL_INTERRUPTS_SCANCODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* The longest output of one scancode: an escape sequence "\x1b[3~". */
+#define SCANCODE_OUTPUT_MAX 4
+
+struct keyboard_state {
+    bool left_shift, right_shift;
+    bool left_ctrl, right_ctrl;
+    bool caps_lock;
+    bool extended;         /* the previous byte was the 0xE0 prefix */
+};
+
+/*
+ * Feed one byte from the keyboard. Writes the characters it produces (see
+ * console.h for the values: letters, '\n', CONSOLE_BACKSPACE, control
+ * characters, escape sequences for arrows and friends) to `out` and
+ * returns how many (0 for releases, modifiers, prefixes, unknown keys).
+ */
+unsigned int scancode_translate(struct keyboard_state *state, uint8_t scancode,
+                                char out[SCANCODE_OUTPUT_MAX]);
+
+#endif
