@@ -31,4 +31,10 @@ static inline uint8_t inb(uint16_t port)
     return value;
 }
 
+/* 16-bit port write (ACPI PM1 control registers are 16 bits wide). */
+static inline void outw(uint16_t port, uint16_t value)
+{
+    __asm__ volatile("outw %0, %1" : : "a"(value), "Nd"(port) : "memory");
+}
+
 #endif

@@ -239,7 +239,7 @@ def _die_with_us():
         pass
 
 
-def boot_bochs(image, *, memory_mib=64, until=r"Kernel: boot complete, halting",
+def boot_bochs(image, *, memory_mib=64, until=r"Kernel: boot complete",
                timeout=30.0, settle=0.0):
     """Boot `image` (a copy of it) in Bochs and return a BochsResult.
 

@@ -23,7 +23,7 @@ from test_foreign_kernel import (EXPECTED_LINES, LAYOUTS, LOADER_HALTED,
 # written to port 0xF4 and the kernel ends exactly as on a real PC.
 CMDLINE = "bochs"
 BOOT_TIMEOUT_SECONDS = 30
-KERNEL_DONE = "Kernel: boot complete, halting"
+KERNEL_DONE = "Kernel: boot complete, starting the shell"
 # Stop waiting as soon as the boot has clearly failed, too.
 OUR_KERNEL_ENDS = "|".join([re.escape(KERNEL_DONE), re.escape(LOADER_HALTED),
                             r"PANIC: [^\n]*\n"])

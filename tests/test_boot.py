@@ -117,12 +117,13 @@ def test_kernel_panic_is_reported(tmp_path):
     assert "PANIC: panic-test requested on the command line" in result.serial
 
 
-def test_without_qemu_exit_the_kernel_halts_quietly(tmp_path):
+def test_without_qemu_exit_the_kernel_starts_its_shell(tmp_path):
     from conftest import build_image
-    image = build_image(tmp_path / "halt.img", cmdline="")
-    result = boot(image, until=r"Kernel: boot complete, halting", settle=1.0, timeout=60)
-    assert result.still_running, "QEMU exited (reboot or exit) instead of halting:\n" + result.serial
-    assert result.serial.rstrip().endswith("Kernel: boot complete, halting")
+    image = build_image(tmp_path / "shell.img", cmdline="")
+    result = boot(image, until=r"bootstack> ", settle=1.0, timeout=60)
+    assert result.still_running, "QEMU exited (reboot or exit) instead of waiting:\n" + result.serial
+    assert "Kernel: boot complete, starting the shell" in result.serial
+    assert result.serial.endswith("bootstack> "), result.serial
 
 
 def test_virtio_disk(exit_image):

@@ -79,7 +79,7 @@ PT_LOAD = 1
 PF_X, PF_W = 1, 2
 
 OUR_KERNEL = BUILD / "kernel" / "kernel-stripped.elf"
-OUR_HALT_LINE = "Kernel: boot complete, halting"
+OUR_HALT_LINE = "bootstack> "     # the shell waits for input (HLT between keys)
 FOREIGN_HALT_LINE = "foreign kernel: all checks passed"
 # The shared-page kernel prints nothing: it is HLT instructions, entered
 # with interrupts off, so it stops at its first instruction.
