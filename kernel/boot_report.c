@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <libk/memory_map.h>
+
 #include "console.h"
 
 #define MIB (1024ull * 1024ull)
@@ -22,24 +24,6 @@ static const char *memory_map_source_name(uint8_t source)
         return "INT15-88";
     default:
         return "unknown source";
-    }
-}
-
-const char *boot_report_e820_type_name(uint32_t type)
-{
-    switch (type) {
-    case E820_USABLE:
-        return "usable";
-    case E820_RESERVED:
-        return "reserved";
-    case E820_ACPI_RECLAIMABLE:
-        return "ACPI reclaimable";
-    case E820_ACPI_NVS:
-        return "ACPI NVS";
-    case E820_BAD:
-        return "bad";
-    default:
-        return "unknown";
     }
 }
 
@@ -84,7 +68,7 @@ void boot_report_memory_map(const struct boot_info *boot_info)
         const struct e820_entry *entry = &boot_info->e820[i];
         kprintf("  [%02u] base 0x%016llx length 0x%016llx type %u %s\n", i,
                 (unsigned long long)entry->base, (unsigned long long)entry->length,
-                (unsigned int)entry->type, boot_report_e820_type_name(entry->type));
+                (unsigned int)entry->type, memory_type_name(entry->type));
         if (entry->type == E820_USABLE)
             usable_bytes += entry->length;
     }

@@ -4,8 +4,6 @@
 #ifndef KERNEL_BOOT_REPORT_H
 #define KERNEL_BOOT_REPORT_H
 
-#include <stdint.h>
-
 #include "boot_info.h"
 
 /* Everything: the block's own fields, loader statistics and timestamps,
@@ -14,8 +12,5 @@ void boot_report_print(const struct boot_info *boot_info);
 
 /* The firmware memory map as the loader passed it, one entry per line. */
 void boot_report_memory_map(const struct boot_info *boot_info);
-
-/* "usable", "reserved", ... for an E820 type number. */
-const char *boot_report_e820_type_name(uint32_t type);
 
 #endif

@@ -32,3 +32,22 @@ bool cmdline_has(const char *cmdline, const char *word)
     }
     return false;
 }
+
+bool cmdline_value(const char *cmdline, const char *prefix, char *value, size_t size)
+{
+    size_t prefix_length = strlen(prefix);
+    for (const char *p = cmdline; *p; p++) {
+        bool word_start = p == cmdline || p[-1] == ' ';
+        if (word_start && strncmp(p, prefix, prefix_length) == 0) {
+            const char *v = p + prefix_length;
+            size_t n = 0;
+            while (v[n] && v[n] != ' ' && n + 1 < size) {
+                value[n] = v[n];
+                n++;
+            }
+            value[n] = '\0';
+            return true;
+        }
+    }
+    return false;
+}

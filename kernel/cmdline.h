@@ -5,6 +5,7 @@
 #define KERNEL_CMDLINE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /*
  * True when `word` appears as a whole word in `cmdline`, a NUL-terminated
@@ -13,5 +14,13 @@
  * matches.
  */
 bool cmdline_has(const char *cmdline, const char *word);
+
+/*
+ * For a word of the form PREFIX... (e.g. prefix "fault=" and the word
+ * "fault=pf"): copy what follows the prefix, up to the next space, into
+ * `value` (at most size - 1 characters, always terminated) and return true.
+ * False when no word starts with `prefix`.
+ */
+bool cmdline_value(const char *cmdline, const char *prefix, char *value, size_t size);
 
 #endif

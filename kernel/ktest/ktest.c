@@ -119,21 +119,6 @@ bool ktest_requested(const char *cmdline, char *pattern, unsigned int pattern_si
         pattern[0] = '\0';
         return true;
     }
-    /* test=PATTERN: find the word, copy what follows '=' up to a space. */
-    static const char prefix[] = CMDLINE_TEST_WORD "=";
-    const size_t prefix_length = sizeof prefix - 1;
-    for (const char *p = cmdline; *p; p++) {
-        bool word_start = p == cmdline || p[-1] == ' ';
-        if (word_start && strncmp(p, prefix, prefix_length) == 0) {
-            const char *value = p + prefix_length;
-            unsigned int n = 0;
-            while (value[n] && value[n] != ' ' && n + 1 < pattern_size) {
-                pattern[n] = value[n];
-                n++;
-            }
-            pattern[n] = '\0';
-            return true;
-        }
-    }
-    return false;
+    /* test=PATTERN */
+    return cmdline_value(cmdline, CMDLINE_TEST_WORD "=", pattern, pattern_size);
 }

@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include <libk/string.h>
+
 #include "cmdline.h"
 #include "console.h"
 #include "mm/frames.h"
@@ -14,6 +16,7 @@
 #include "mm/virtual_layout.h"
 
 #define SELFTEST_PREFIX "memory-selftest="
+#define SELFTEST_NAME_MAX 32
 /* A block size that leaves the tail canary unaligned, as most are. */
 #define OVERRUN_BLOCK_BYTES 24u
 
@@ -102,19 +105,16 @@ static const struct {
 
 void memory_selftest(const char *cmdline)
 {
-    char word[sizeof SELFTEST_PREFIX + 32];
+    char name[SELFTEST_NAME_MAX];
+    if (!cmdline_value(cmdline, SELFTEST_PREFIX, name, sizeof name))
+        return;
     for (unsigned int i = 0; i < sizeof selftests / sizeof selftests[0]; i++) {
-        /* The whole word "memory-selftest=NAME". */
-        unsigned int n = 0;
-        for (const char *p = SELFTEST_PREFIX; *p && n + 1 < sizeof word; p++)
-            word[n++] = *p;
-        for (const char *p = selftests[i].name; *p && n + 1 < sizeof word; p++)
-            word[n++] = *p;
-        word[n] = '\0';
-        if (cmdline_has(cmdline, word)) {
+        if (strcmp(name, selftests[i].name) == 0) {
             kprintf("memory-selftest: %s\n", selftests[i].name);
             selftests[i].run();
             kprintf("memory-selftest: %s finished without a panic\n", selftests[i].name);
+            return;
         }
     }
+    kprintf("memory-selftest: no test named \"%s\"\n", name);
 }

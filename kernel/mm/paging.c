@@ -24,7 +24,7 @@
 
 #include <libk/string.h>
 
-#include "mm/cpu_control.h"
+#include "cpu/control_registers.h"
 #include "mm/frames.h"
 #include "mm/page_table.h"
 #include "panic.h"

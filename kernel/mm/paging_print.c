@@ -17,7 +17,7 @@
 #include "mm/paging.h"
 
 #include "console.h"
-#include "mm/cpu_control.h"
+#include "cpu/control_registers.h"
 #include "mm/page_table.h"
 
 static const char *const level_names[PAGING_LEVELS] = {"PML4E", "PDPTE", "PDE  ", "PTE  "};

@@ -12,7 +12,7 @@
 #include <libk/string.h>
 
 #include "ktest/ktest.h"
-#include "mm/cpu_control.h"
+#include "cpu/control_registers.h"
 #include "mm/frames.h"
 #include "mm/kernel_stack.h"
 #include "mm/page_table.h"

@@ -9,11 +9,10 @@
 #include <stdint.h>
 
 #include "console.h"
+#include "cpu/control_registers.h"
 
 #define CPUID_VENDOR 0x0                 /* EBX, EDX, ECX: 12 characters */
 #define CPUID_FEATURES 0x1               /* EAX: version; ECX/EDX: feature bits */
-#define CPUID_EXTENDED_MAX 0x80000000
-#define CPUID_EXTENDED_FEATURES 0x80000001
 #define CPUID_BRAND_FIRST 0x80000002     /* 0x80000002-4: 48-character brand string */
 #define CPUID_BRAND_LEAVES 3
 #define CPUID_ADDRESS_SIZES 0x80000008   /* EAX 7-0 physical, 15-8 linear bits */
@@ -22,11 +21,10 @@ struct cpuid_result {
     uint32_t eax, ebx, ecx, edx;
 };
 
-static struct cpuid_result cpuid(uint32_t leaf)
+static struct cpuid_result cpuid_leaf(uint32_t leaf)
 {
     struct cpuid_result r;
-    __asm__ volatile("cpuid" : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
-                     : "a"(leaf), "c"(0));
+    cpuid(leaf, &r.eax, &r.ebx, &r.ecx, &r.edx);
     return r;
 }
 
@@ -52,20 +50,20 @@ static const struct feature features[] = {
 
 void cpu_info_print(void)
 {
-    struct cpuid_result r = cpuid(CPUID_VENDOR);
+    struct cpuid_result r = cpuid_leaf(CPUID_VENDOR);
     char vendor[13];
     uint32_t parts[3] = {r.ebx, r.edx, r.ecx};
     for (int i = 0; i < 12; i++)
         vendor[i] = (char)(parts[i / 4] >> (8 * (i % 4)));
     vendor[12] = '\0';
     uint32_t max_basic = r.eax;
-    uint32_t max_extended = cpuid(CPUID_EXTENDED_MAX).eax;
+    uint32_t max_extended = cpuid_leaf(CPUID_EXTENDED_MAX).eax;
     kprintf("vendor: %s\n", vendor);
 
     if (max_extended >= CPUID_BRAND_FIRST + CPUID_BRAND_LEAVES - 1) {
         char brand[CPUID_BRAND_LEAVES * 16 + 1];
         for (int leaf = 0; leaf < CPUID_BRAND_LEAVES; leaf++) {
-            struct cpuid_result b = cpuid(CPUID_BRAND_FIRST + leaf);
+            struct cpuid_result b = cpuid_leaf(CPUID_BRAND_FIRST + leaf);
             uint32_t words[4] = {b.eax, b.ebx, b.ecx, b.edx};
             for (int i = 0; i < 16; i++)
                 brand[leaf * 16 + i] = (char)(words[i / 4] >> (8 * (i % 4)));
@@ -78,7 +76,7 @@ void cpu_info_print(void)
     }
 
     if (max_basic >= CPUID_FEATURES) {
-        uint32_t version = cpuid(CPUID_FEATURES).eax;
+        uint32_t version = cpuid_leaf(CPUID_FEATURES).eax;
         /* EAX: stepping 3-0, model 7-4, family 11-8, extended model 19-16,
          * extended family 27-20; the extended fields count for family 6/15. */
         unsigned int stepping = version & 0xF;
@@ -96,14 +94,14 @@ void cpu_info_print(void)
         uint32_t max = f->leaf >= CPUID_EXTENDED_MAX ? max_extended : max_basic;
         int present = 0;
         if (f->leaf <= max) {
-            struct cpuid_result fr = cpuid(f->leaf);
+            struct cpuid_result fr = cpuid_leaf(f->leaf);
             uint32_t value = f->reg == 'c' ? fr.ecx : fr.edx;
             present = (value >> f->bit) & 1;
         }
         kprintf("  %-12s %-3s  %s\n", f->name, present ? "yes" : "no", f->why);
     }
     if (max_extended >= CPUID_ADDRESS_SIZES) {
-        uint32_t sizes = cpuid(CPUID_ADDRESS_SIZES).eax;
+        uint32_t sizes = cpuid_leaf(CPUID_ADDRESS_SIZES).eax;
         kprintf("address bits: %u physical, %u virtual\n", sizes & 0xFF, (sizes >> 8) & 0xFF);
     }
 }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <libk/memory_map.h>
 #include <libk/string.h>
 
 #include "boot_report.h"
@@ -74,7 +75,7 @@ static void command_mmap(int argc, char **argv)
         kprintf("  [%02u] 0x%016llx-0x%016llx type %u %s\n", (unsigned int)i,
                 (unsigned long long)ranges[i].base,
                 (unsigned long long)(ranges[i].base + ranges[i].length),
-                (unsigned int)ranges[i].type, boot_report_e820_type_name(ranges[i].type));
+                (unsigned int)ranges[i].type, memory_type_name(ranges[i].type));
 }
 
 static void command_boot(int argc, char **argv)
