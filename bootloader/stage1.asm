@@ -195,7 +195,7 @@ piece_was_read:
     ; CX sectors arrived: move the packet past them.
     sub [dap + disk_address_packet.sectors], cx
     add [dap + disk_address_packet.lba], cx
-    shl cx, 9                   ; bytes = sectors * 512
+    shl cx, SECTOR_SHIFT        ; bytes = sectors * 512
     add [dap + disk_address_packet.buffer_offset], cx
     mov di, DISK_READ_TRIES
     jmp short read_next_piece

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #define SECTOR_SIZE 512
+#define SECTOR_SHIFT 9 /* bytes = sectors << SECTOR_SHIFT */
 
 /* Stage 1: the boot sector reads stage 2 with the INT 13h AH=42h disk
  * address packet stored at this offset; the builder fills in sectors and lba. */
