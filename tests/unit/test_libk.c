@@ -23,6 +23,7 @@
 #include <cmocka.h>   /* needs stdarg.h, stddef.h, setjmp.h, stdint.h first */
 
 #include "libk_host.h"
+#include "unit_main.h"
 
 /* C only promises the sign of memcmp/strcmp results, not the value. */
 static int sign_of(int value)
@@ -842,41 +843,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_vsnprintf_va_list),
 };
 
-#define TEST_COUNT (sizeof(tests) / sizeof(tests[0]))
-
-static int has_test(const char *name)
-{
-    for (size_t i = 0; i < TEST_COUNT; i++) {
-        if (strcmp(tests[i].name, name) == 0)
-            return 1;
-    }
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
-    if (argc == 1)
-        return cmocka_run_group_tests(tests, NULL, NULL);
-
-    if (argc == 2 && strcmp(argv[1], "--list") == 0) {
-        for (size_t i = 0; i < TEST_COUNT; i++)
-            puts(tests[i].name);
-        return 0;
-    }
-
-    if (argc == 2 && argv[1][0] != '-') {
-        /* cmocka's filter is a wildcard pattern and quietly runs nothing
-         * when nothing matches; insist on an exact, existing name. */
-        if (!has_test(argv[1])) {
-            fprintf(stderr, "%s: no test named '%s' (see --list)\n",
-                    argv[0], argv[1]);
-            return 2;
-        }
-        cmocka_set_test_filter(argv[1]);
-        /* The result is the number of failed tests: 0 or 1 here. */
-        return cmocka_run_group_tests(tests, NULL, NULL);
-    }
-
-    fprintf(stderr, "usage: %s [--list | TEST_NAME]\n", argv[0]);
-    return 2;
+    return unit_main(tests, sizeof tests / sizeof tests[0], argc, argv);
 }
