@@ -27,6 +27,7 @@
 #include "cpu/idt.h"
 #include "interrupts/interrupts.h"
 #include "interrupts/timer.h"
+#include "magic_break.h"
 #include "mm/memory.h"
 #include "panic.h"
 #include "qemu_exit.h"
@@ -97,6 +98,7 @@ static bool cmdline_value(const char *cmdline, const char *prefix, char *value,
 
 _Noreturn void kernel_main(const struct boot_info *boot_info)
 {
+    MAGIC_BREAK();      /* debug builds: the last stage boundary (magic_break.h) */
     console_init();
     check_boot_info(boot_info);
 
