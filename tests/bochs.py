@@ -110,6 +110,7 @@ class BochsResult:
     found: bool             # the `until` pattern appeared
     exited: bool            # Bochs ended by itself (panic, or a quit)
     stop_reason: str        # why we stopped waiting, for failure messages
+    console: str = ""       # what Bochs printed on its terminal (the debugger's output)
 
     def lines(self):
         return self.serial.replace("\r", "").split("\n")
@@ -178,6 +179,13 @@ clock: sync=none, time0=local
 ata0-master: type=disk, mode=flat, path="{disk}", cylinders={cylinders}, heads={HEADS}, spt={SECTORS_PER_TRACK}
 boot: disk
 com1: enabled=1, mode=file, dev="{serial}"
+# `xchg bx, bx` stops in the debugger: the breakpoints a debug build
+# plants at each stage boundary (DEBUG_BREAKS=1, bootloader/magic_break.inc).
+# In a normal build the instruction never occurs, so this changes nothing.
+magic_break: enabled=1
+# A byte written to port 0xE9 appears on Bochs's terminal: the cheapest
+# print there is while stepping (`mov al, 'A'` then `out 0xe9, al`).
+port_e9_hack: enabled=1
 display_library: {display}
 mouse: enabled=0
 # No sound: Bochs would open the host's sound card through ALSA, and print
@@ -192,6 +200,16 @@ error: action=report
 info: action=report
 debug: action=ignore
 """
+
+
+def debugger_rc_text(symbols=(), commands=()):
+    """Start-up commands for Bochs's debugger (-rc): load each symbol file
+    (lines "ADDRESS NAME", made by the build: bootloader/*.sym from NASM's
+    map files, kernel/kernel.sym from nm) as global symbols, which hold
+    whatever CR3 is (Bochs keeps other symbols per address space), then
+    run `commands`. Once the file is done Bochs reads its terminal."""
+    lines = [f'ldsym global "{pathlib.Path(path).resolve()}"' for path in symbols]
+    return "\n".join([*lines, *commands, ""])
 
 
 def _set_terminal_size(fd):
@@ -240,16 +258,20 @@ def _die_with_us():
 
 
 def boot_bochs(image, *, memory_mib=64, until=r"Kernel: boot complete",
-               timeout=30.0, settle=0.0):
+               timeout=30.0, settle=0.0, debugger_commands=("c",), symbols=()):
     """Boot `image` (a copy of it) in Bochs and return a BochsResult.
 
     until:   regex; once it appears on COM1 we wait `settle` more seconds
              and stop Bochs. The guest never ends Bochs itself (Bochs has
              no isa-debug-exit device), so a boot always runs until this
-             pattern or the timeout.
+             pattern or the timeout. None: wait for Bochs to end (a
+             debugger script that ends with "q") or the timeout.
+    debugger_commands: what the debugger runs from its prompt at the
+             reset vector, after loading the `symbols` files; its output
+             is the result's `console`.
     """
     binary, bios, vga_bios = find_bochs()
-    pattern = re.compile(until)
+    pattern = re.compile(until) if until is not None else None
     with tempfile.TemporaryDirectory(prefix="bochs-") as tmp:
         tmp = pathlib.Path(tmp)
         disk, serial, log = tmp / "disk.img", tmp / "serial.txt", tmp / "bochs.log"
@@ -258,7 +280,8 @@ def boot_bochs(image, *, memory_mib=64, until=r"Kernel: boot complete",
         rc.write_text(bochsrc_text(disk=disk, cylinders=cylinders, serial=serial, log=log,
                                    memory_mib=memory_mib, bios=bios, vga_bios=vga_bios))
         commands = tmp / "debugger.rc"
-        commands.write_text("c\n")        # continue from the prompt at the reset vector
+        commands.write_text(debugger_rc_text(symbols, debugger_commands))
+        console = bytearray()
 
         master, slave = pty.openpty()
         _set_terminal_size(slave)
@@ -280,15 +303,17 @@ def boot_bochs(image, *, memory_mib=64, until=r"Kernel: boot complete",
                 # fills the pseudo-terminal's buffer.
                 while select.select([master], [], [], 0.05)[0]:
                     try:
-                        if not os.read(master, 65536):
-                            break
+                        data = os.read(master, 65536)
                     except OSError:         # the slave side closed: Bochs is gone
                         break
+                    if not data:
+                        break
+                    console += data
                 now = time.monotonic()
                 if proc.poll() is not None:
                     reason = f"Bochs exited by itself with status {proc.returncode}"
                     break
-                if seen_at is None and pattern.search(_read(serial)):
+                if seen_at is None and pattern and pattern.search(_read(serial)):
                     found, seen_at = True, now
                 if seen_at is not None and now - seen_at >= settle:
                     reason = f"found {until!r}"
@@ -306,12 +331,23 @@ def boot_bochs(image, *, memory_mib=64, until=r"Kernel: boot complete",
                 _stop(proc)
             if slave is not None:
                 os.close(slave)
+            # What Bochs printed between our last read and its end (the
+            # output of a debugger script's last commands).
+            while select.select([master], [], [], 0)[0]:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:
+                    break
+                if not data:
+                    break
+                console += data
             os.close(master)
             seconds = time.monotonic() - start
-        if not found:
+        if not found and pattern:
             found = bool(pattern.search(_read(serial)))
         return BochsResult(serial=_read(serial), log=_read(log)[:LOG_LIMIT_BYTES],
-                           seconds=seconds, found=found, exited=exited, stop_reason=reason)
+                           seconds=seconds, found=found, exited=exited, stop_reason=reason,
+                           console=console.decode("latin-1"))
 
 
 # ---- For people: boot with the debugger at the prompt ---------------------------
