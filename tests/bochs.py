@@ -352,12 +352,14 @@ def boot_bochs(image, *, memory_mib=64, until=r"Kernel: boot complete",
 
 # ---- For people: boot with the debugger at the prompt ---------------------------
 
-def interactive(image, memory_mib=64):
+def interactive(image, memory_mib=64, symbols=(), run=False):
     """Boot `image` in Bochs for a person: the debugger prompt waits at the
-    reset vector ("c" continues, Ctrl-C breaks back in, "q" quits). With an
+    reset vector ("c" continues, Ctrl-C breaks back in, "q" quits), or
+    with `run` at the first magic breakpoint of a debug build. With an
     X display (and Debian's bochs-x) the PC's screen is a window; otherwise
     it is drawn on this terminal, around the debugger's lines. COM1 and
-    Bochs's log go to files beside the image."""
+    Bochs's log go to files beside the image. The `symbols` files (the
+    build's *.sym) are loaded first, so disassembly shows label names."""
     binary, bios, vga_bios = find_bochs()
     display = "x" if os.environ.get("DISPLAY") and has_display_library("x") else "term"
     image = pathlib.Path(image).resolve()
@@ -366,6 +368,9 @@ def interactive(image, memory_mib=64):
     with tempfile.TemporaryDirectory(prefix="bochs-") as tmp:
         tmp = pathlib.Path(tmp)
         disk, rc = tmp / "disk.img", tmp / "bochsrc"
+        commands = tmp / "debugger.rc"
+        symbols = [path for path in symbols if os.path.isfile(path)]
+        commands.write_text(debugger_rc_text(symbols, ["c"] if run else []))
         cylinders = padded_copy(image, disk)
         rc.write_text(bochsrc_text(disk=disk, cylinders=cylinders, serial=serial, log=log,
                                    memory_mib=memory_mib, display=display,
@@ -376,14 +381,19 @@ def interactive(image, memory_mib=64):
               f"bochs.py: Bochs's own log goes to {log}.\n"
               "bochs.py: at the <bochs:1> prompt: c runs, Ctrl-C stops, q quits;\n"
               "bochs.py: lb 0x7c00 then c stops at the boot sector, r and sreg show\n"
-              "bochs.py: the registers, u /10 disassembles, help lists the rest.",
+              "bochs.py: the registers, u /10 disassembles, help lists the rest.\n"
+              f"bochs.py: symbols loaded from: {', '.join(map(str, symbols)) or 'none'}.",
               flush=True)
+        if run:
+            print("bochs.py: a debug build: c runs to the next stage boundary "
+                  "(stage 1, stage 2, real mode's end, protected mode's end, the kernel jump, "
+                  "kernel_main).", flush=True)
         # Ctrl-C is for Bochs (it breaks into the debugger), not for us: a
         # handler that does nothing keeps Python waiting, and unlike SIG_IGN
         # it is not inherited by Bochs.
         previous = signal.signal(signal.SIGINT, lambda *_: None)
         try:
-            return subprocess.call([binary, "-q", "-f", str(rc)], cwd=tmp)
+            return subprocess.call([binary, "-q", "-f", str(rc), "-rc", str(commands)], cwd=tmp)
         finally:
             signal.signal(signal.SIGINT, previous)
 
@@ -394,6 +404,10 @@ def main(argv=None):
     parser.add_argument("--interactive", action="store_true",
                         help="with the Bochs debugger, for a person (the default)")
     parser.add_argument("--memory", type=int, default=64, help="guest RAM in MiB")
+    parser.add_argument("--symbols", type=pathlib.Path, action="append", default=[],
+                        help="a symbol file (lines 'ADDRESS NAME') for the debugger; repeatable")
+    parser.add_argument("--continue", dest="run", action="store_true",
+                        help="interactive: continue to the first (magic) breakpoint")
     parser.add_argument("--until", help="headless: boot, wait for this regex on COM1, print COM1")
     parser.add_argument("--timeout", type=float, default=30.0)
     args = parser.parse_args(argv)
@@ -405,7 +419,7 @@ def main(argv=None):
                                 timeout=args.timeout)
             print(result.describe())
             return 0 if result.found else 1
-        return interactive(args.image, args.memory)
+        return interactive(args.image, args.memory, symbols=args.symbols, run=args.run)
     except BochsMissing as error:
         print(f"bochs.py: {error}", file=sys.stderr)
         return 1
