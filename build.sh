@@ -20,11 +20,18 @@
 #   ACCEL           QEMU accelerator for `run`: tcg (default) or kvm
 #   MEMORY          guest RAM for `run` (default 128M)
 #   BUILD_DIR       where everything is built (default: build/ in the source tree)
+#   DEBUG_BREAKS    1: for build, run and bochs, build into BUILD_DIR/debug with a
+#                   Bochs magic breakpoint at each stage boundary; `bochs` then
+#                   runs to the first (docs/debugging-bochs.md)
 #   PYTEST_ARGS     extra arguments for pytest in `test`, e.g. "-k boot -x"
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BUILD=${BUILD_DIR:-$ROOT/build}
+# The debug build lives in a directory of its own, so that the normal
+# image, which the tests use, never contains a breakpoint.
+DEBUG_BREAKS=${DEBUG_BREAKS:-}
+[ "$DEBUG_BREAKS" != 1 ] || BUILD=$BUILD/debug
 IMAGE=$BUILD/disk.img
 
 say() { printf '%s\n' "$*"; }
@@ -169,7 +176,11 @@ choose_toolchain() {
 make_in() {   # make_in DIR [TARGET...]
     local dir=$1
     shift
-    make --no-print-directory -C "$ROOT/$dir" BUILD="$BUILD" NASM=nasm HOST_CC="$HOST_CC" \
+    # -DMAGIC_BREAKS turns on MAGIC_BREAK (bootloader/magic_break.inc,
+    # kernel/magic_break.h) in the loader and the kernel.
+    local debug=()
+    [ "$DEBUG_BREAKS" != 1 ] || debug=(NASM_DEFINES=-DMAGIC_BREAKS KERNEL_EXTRA_CFLAGS=-DMAGIC_BREAKS)
+    make --no-print-directory -C "$ROOT/$dir" BUILD="$BUILD" NASM=nasm HOST_CC="$HOST_CC" "${debug[@]}" \
         KERNEL_CC="$KERNEL_CC" KERNEL_TARGET_FLAGS="$KERNEL_TARGET_FLAGS" \
         KERNEL_LD="$KERNEL_LD" KERNEL_OBJCOPY="$KERNEL_OBJCOPY" KERNEL_AR="$KERNEL_AR" \
         -j"$(nproc 2>/dev/null || echo 2)" "$@"
@@ -215,6 +226,8 @@ cmd_run() {
 }
 
 cmd_test() {
+    # The Bochs tests would stop at the first magic breakpoint and wait.
+    [ "$DEBUG_BREAKS" != 1 ] || die "DEBUG_BREAKS=1 is for build, run and bochs; the tests build their own debug image"
     ensure test
     cmd_build
     make_in tests
@@ -246,10 +259,17 @@ cmd_write() {
 }
 
 # The bochsrc comes from tests/bochs.py, the same one the Bochs tests use.
+# The debugger loads the symbol files the build made; a debug build
+# (DEBUG_BREAKS=1) runs straight on to its first magic breakpoint.
 cmd_bochs() {
     ensure bochs
     cmd_build
-    exec python3 "$ROOT/tests/bochs.py" --interactive "$IMAGE" "$@"
+    local options=() file
+    for file in "$BUILD/bootloader/stage1.sym" "$BUILD/bootloader/stage2.sym" "$BUILD/kernel/kernel.sym"; do
+        options+=(--symbols "$file")
+    done
+    [ "$DEBUG_BREAKS" != 1 ] || options+=(--continue)
+    exec python3 "$ROOT/tests/bochs.py" --interactive "$IMAGE" "${options[@]}" "$@"
 }
 
 cmd_deps() {

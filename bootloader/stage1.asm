@@ -18,6 +18,7 @@
 ;   1FE-1FF  boot signature 0x55 0xAA
 
 %include "loader_fields.inc"
+%include "magic_break.inc"
 
 bits 16
 org STAGE1_LOAD_ADDRESS
@@ -56,6 +57,11 @@ start:
     times BPB_END - ($ - $$) db 0
 
 skip_parameter_block:
+    ; Debug builds stop here in Bochs (magic_break.inc). Not at 0x7C00:
+    ; the jump there must stay the sector's first two bytes (a FAT boot
+    ; sector starts so), and the break's 2 bytes fit only here, in the
+    ; 3 bytes part 1 has to spare; part 2 has 3 more.
+    MAGIC_BREAK
     ; Some BIOSes jump to 07C0:0000 rather than 0000:7C00. Everything here
     ; is assembled for segment 0, so reload CS with a far jump and set the
     ; other segment registers to 0. Interrupts stay off while SS:SP changes.

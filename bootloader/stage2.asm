@@ -14,6 +14,7 @@
 ; what the kernel gets.
 
 %include "loader_fields.inc"
+%include "magic_break.inc"
 %include "boot_info.inc"
 %include "stage2/memory_layout.inc"
 
@@ -46,6 +47,7 @@ stage2_header_block:
     iend
 
 stage2_main:
+    MAGIC_BREAK                         ; debug builds: stop in Bochs (magic_break.inc)
     cli
     xor ax, ax
     mov ds, ax

@@ -27,6 +27,7 @@
 #include "cpu/idt.h"
 #include "interrupts/interrupts.h"
 #include "interrupts/timer.h"
+#include "magic_break.h"
 #include "mm/memory.h"
 #include "panic.h"
 #include "qemu_exit.h"
@@ -77,6 +78,7 @@ static void check_boot_info(const struct boot_info *boot_info)
 
 _Noreturn void kernel_main(const struct boot_info *boot_info)
 {
+    MAGIC_BREAK();      /* debug builds: the last stage boundary (magic_break.h) */
     console_init();
     check_boot_info(boot_info);
 

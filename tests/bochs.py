@@ -110,6 +110,7 @@ class BochsResult:
     found: bool             # the `until` pattern appeared
     exited: bool            # Bochs ended by itself (panic, or a quit)
     stop_reason: str        # why we stopped waiting, for failure messages
+    console: str = ""       # what Bochs printed on its terminal (the debugger's output)
 
     def lines(self):
         return self.serial.replace("\r", "").split("\n")
@@ -178,6 +179,13 @@ clock: sync=none, time0=local
 ata0-master: type=disk, mode=flat, path="{disk}", cylinders={cylinders}, heads={HEADS}, spt={SECTORS_PER_TRACK}
 boot: disk
 com1: enabled=1, mode=file, dev="{serial}"
+# `xchg bx, bx` stops in the debugger: the breakpoints a debug build
+# plants at each stage boundary (DEBUG_BREAKS=1, bootloader/magic_break.inc).
+# In a normal build the instruction never occurs, so this changes nothing.
+magic_break: enabled=1
+# A byte written to port 0xE9 appears on Bochs's terminal: the cheapest
+# print there is while stepping (`mov al, 'A'` then `out 0xe9, al`).
+port_e9_hack: enabled=1
 display_library: {display}
 mouse: enabled=0
 # No sound: Bochs would open the host's sound card through ALSA, and print
@@ -192,6 +200,16 @@ error: action=report
 info: action=report
 debug: action=ignore
 """
+
+
+def debugger_rc_text(symbols=(), commands=()):
+    """Start-up commands for Bochs's debugger (-rc): load each symbol file
+    (lines "ADDRESS NAME", made by the build: bootloader/*.sym from NASM's
+    map files, kernel/kernel.sym from nm) as global symbols, which hold
+    whatever CR3 is (Bochs keeps other symbols per address space), then
+    run `commands`. Once the file is done Bochs reads its terminal."""
+    lines = [f'ldsym global "{pathlib.Path(path).resolve()}"' for path in symbols]
+    return "\n".join([*lines, *commands, ""])
 
 
 def _set_terminal_size(fd):
@@ -240,16 +258,20 @@ def _die_with_us():
 
 
 def boot_bochs(image, *, memory_mib=64, until=r"Kernel: boot complete",
-               timeout=30.0, settle=0.0):
+               timeout=30.0, settle=0.0, debugger_commands=("c",), symbols=()):
     """Boot `image` (a copy of it) in Bochs and return a BochsResult.
 
     until:   regex; once it appears on COM1 we wait `settle` more seconds
              and stop Bochs. The guest never ends Bochs itself (Bochs has
              no isa-debug-exit device), so a boot always runs until this
-             pattern or the timeout.
+             pattern or the timeout. None: wait for Bochs to end (a
+             debugger script that ends with "q") or the timeout.
+    debugger_commands: what the debugger runs from its prompt at the
+             reset vector, after loading the `symbols` files; its output
+             is the result's `console`.
     """
     binary, bios, vga_bios = find_bochs()
-    pattern = re.compile(until)
+    pattern = re.compile(until) if until is not None else None
     with tempfile.TemporaryDirectory(prefix="bochs-") as tmp:
         tmp = pathlib.Path(tmp)
         disk, serial, log = tmp / "disk.img", tmp / "serial.txt", tmp / "bochs.log"
@@ -258,7 +280,8 @@ def boot_bochs(image, *, memory_mib=64, until=r"Kernel: boot complete",
         rc.write_text(bochsrc_text(disk=disk, cylinders=cylinders, serial=serial, log=log,
                                    memory_mib=memory_mib, bios=bios, vga_bios=vga_bios))
         commands = tmp / "debugger.rc"
-        commands.write_text("c\n")        # continue from the prompt at the reset vector
+        commands.write_text(debugger_rc_text(symbols, debugger_commands))
+        console = bytearray()
 
         master, slave = pty.openpty()
         _set_terminal_size(slave)
@@ -280,15 +303,17 @@ def boot_bochs(image, *, memory_mib=64, until=r"Kernel: boot complete",
                 # fills the pseudo-terminal's buffer.
                 while select.select([master], [], [], 0.05)[0]:
                     try:
-                        if not os.read(master, 65536):
-                            break
+                        data = os.read(master, 65536)
                     except OSError:         # the slave side closed: Bochs is gone
                         break
+                    if not data:
+                        break
+                    console += data
                 now = time.monotonic()
                 if proc.poll() is not None:
                     reason = f"Bochs exited by itself with status {proc.returncode}"
                     break
-                if seen_at is None and pattern.search(_read(serial)):
+                if seen_at is None and pattern and pattern.search(_read(serial)):
                     found, seen_at = True, now
                 if seen_at is not None and now - seen_at >= settle:
                     reason = f"found {until!r}"
@@ -306,22 +331,35 @@ def boot_bochs(image, *, memory_mib=64, until=r"Kernel: boot complete",
                 _stop(proc)
             if slave is not None:
                 os.close(slave)
+            # What Bochs printed between our last read and its end (the
+            # output of a debugger script's last commands).
+            while select.select([master], [], [], 0)[0]:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:
+                    break
+                if not data:
+                    break
+                console += data
             os.close(master)
             seconds = time.monotonic() - start
-        if not found:
+        if not found and pattern:
             found = bool(pattern.search(_read(serial)))
         return BochsResult(serial=_read(serial), log=_read(log)[:LOG_LIMIT_BYTES],
-                           seconds=seconds, found=found, exited=exited, stop_reason=reason)
+                           seconds=seconds, found=found, exited=exited, stop_reason=reason,
+                           console=console.decode("latin-1"))
 
 
 # ---- For people: boot with the debugger at the prompt ---------------------------
 
-def interactive(image, memory_mib=64):
+def interactive(image, memory_mib=64, symbols=(), run=False):
     """Boot `image` in Bochs for a person: the debugger prompt waits at the
-    reset vector ("c" continues, Ctrl-C breaks back in, "q" quits). With an
+    reset vector ("c" continues, Ctrl-C breaks back in, "q" quits), or
+    with `run` at the first magic breakpoint of a debug build. With an
     X display (and Debian's bochs-x) the PC's screen is a window; otherwise
     it is drawn on this terminal, around the debugger's lines. COM1 and
-    Bochs's log go to files beside the image."""
+    Bochs's log go to files beside the image. The `symbols` files (the
+    build's *.sym) are loaded first, so disassembly shows label names."""
     binary, bios, vga_bios = find_bochs()
     display = "x" if os.environ.get("DISPLAY") and has_display_library("x") else "term"
     image = pathlib.Path(image).resolve()
@@ -330,6 +368,9 @@ def interactive(image, memory_mib=64):
     with tempfile.TemporaryDirectory(prefix="bochs-") as tmp:
         tmp = pathlib.Path(tmp)
         disk, rc = tmp / "disk.img", tmp / "bochsrc"
+        commands = tmp / "debugger.rc"
+        symbols = [path for path in symbols if os.path.isfile(path)]
+        commands.write_text(debugger_rc_text(symbols, ["c"] if run else []))
         cylinders = padded_copy(image, disk)
         rc.write_text(bochsrc_text(disk=disk, cylinders=cylinders, serial=serial, log=log,
                                    memory_mib=memory_mib, display=display,
@@ -340,14 +381,19 @@ def interactive(image, memory_mib=64):
               f"bochs.py: Bochs's own log goes to {log}.\n"
               "bochs.py: at the <bochs:1> prompt: c runs, Ctrl-C stops, q quits;\n"
               "bochs.py: lb 0x7c00 then c stops at the boot sector, r and sreg show\n"
-              "bochs.py: the registers, u /10 disassembles, help lists the rest.",
+              "bochs.py: the registers, u /10 disassembles, help lists the rest.\n"
+              f"bochs.py: symbols loaded from: {', '.join(map(str, symbols)) or 'none'}.",
               flush=True)
+        if run:
+            print("bochs.py: a debug build: c runs to the next stage boundary "
+                  "(stage 1, stage 2, real mode's end, protected mode's end, the kernel jump, "
+                  "kernel_main).", flush=True)
         # Ctrl-C is for Bochs (it breaks into the debugger), not for us: a
         # handler that does nothing keeps Python waiting, and unlike SIG_IGN
         # it is not inherited by Bochs.
         previous = signal.signal(signal.SIGINT, lambda *_: None)
         try:
-            return subprocess.call([binary, "-q", "-f", str(rc)], cwd=tmp)
+            return subprocess.call([binary, "-q", "-f", str(rc), "-rc", str(commands)], cwd=tmp)
         finally:
             signal.signal(signal.SIGINT, previous)
 
@@ -358,6 +404,10 @@ def main(argv=None):
     parser.add_argument("--interactive", action="store_true",
                         help="with the Bochs debugger, for a person (the default)")
     parser.add_argument("--memory", type=int, default=64, help="guest RAM in MiB")
+    parser.add_argument("--symbols", type=pathlib.Path, action="append", default=[],
+                        help="a symbol file (lines 'ADDRESS NAME') for the debugger; repeatable")
+    parser.add_argument("--continue", dest="run", action="store_true",
+                        help="interactive: continue to the first (magic) breakpoint")
     parser.add_argument("--until", help="headless: boot, wait for this regex on COM1, print COM1")
     parser.add_argument("--timeout", type=float, default=30.0)
     args = parser.parse_args(argv)
@@ -369,7 +419,7 @@ def main(argv=None):
                                 timeout=args.timeout)
             print(result.describe())
             return 0 if result.found else 1
-        return interactive(args.image, args.memory)
+        return interactive(args.image, args.memory, symbols=args.symbols, run=args.run)
     except BochsMissing as error:
         print(f"bochs.py: {error}", file=sys.stderr)
         return 1

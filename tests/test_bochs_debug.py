@@ -1,0 +1,212 @@
+"""Step-through debugging in Bochs (`DEBUG_BREAKS=1 ./build.sh bochs`).
+
+A debug build plants a Bochs magic breakpoint (`xchg bx, bx`) at each
+stage boundary (bootloader/magic_break.inc, kernel/magic_break.h). Here we
+build one, boot it headless in Bochs with a debugger script that
+continues from break to break and prints the registers at each, and check
+that every break is where it claims to be, in the CPU mode it should be
+in. And that without MAGIC_BREAKS nothing changes: the normal loader and
+kernel must not carry a single extra byte.
+"""
+import re
+import subprocess
+
+import pytest
+
+from bochs import bochsrc_text, boot_bochs
+from conftest import BUILD, ROOT, build_image
+from test_bochs import bochs_installed  # noqa: F401 (a fixture)
+
+BOOTLOADER = ROOT / "bootloader"
+MAGIC_BREAK_16 = b"\x87\xdb"            # xchg bx, bx in 16-bit code
+MAGIC_BREAK_WIDE = b"\x66\x87\xdb"      # the same in 32- and 64-bit code
+DEBUG_TIMEOUT_SECONDS = 60
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][0-9A-Za-z]|\x1b[=>]")
+
+# The breaks in the order the boot passes them: (name, the label the
+# break follows, at which offset from it Bochs stops). Bochs stops after
+# executing the 2-byte (16-bit code) or 3-byte (32/64-bit) instruction.
+BREAKS = [
+    ("stage 1 entry", "skip_parameter_block", 2),
+    ("stage 2 entry", "stage2_main", 2),
+    ("before protected mode", "enter_long_mode", None),
+    ("before long mode", "in_protected_mode.nx_done", None),
+    ("before the kernel jump", "in_long_mode", None),
+    ("kernel_main", "kernel_main", None),
+]
+
+
+def nasm(source, out, *defines):
+    subprocess.run(["nasm", "-f", "bin", "-Wall", f"-I{BOOTLOADER}/", *defines,
+                    "-o", str(out), str(BOOTLOADER / source)],
+                   check=True, capture_output=True, cwd=BOOTLOADER)
+    return out.read_bytes()
+
+
+@pytest.mark.parametrize("stage, breaks", [("stage1", 1), ("stage2", 4)])
+def test_breaks_only_with_the_define(tmp_path, stage, breaks):
+    """Assembled without MAGIC_BREAKS a stage is byte for byte the build's;
+    with it, it carries exactly its breakpoints more. Stage 1 has room for
+    its one: still 512 bytes, NASM's size checks passed."""
+    normal = nasm(f"{stage}.asm", tmp_path / "normal.bin")
+    debug = nasm(f"{stage}.asm", tmp_path / "debug.bin", "-DMAGIC_BREAKS")
+    assert normal == (BUILD / "bootloader" / f"{stage}.bin").read_bytes()
+    assert debug != normal
+    assert debug.count(MAGIC_BREAK_16) - normal.count(MAGIC_BREAK_16) == breaks
+    if stage == "stage1":
+        assert len(debug) == len(normal) == 512
+
+
+def test_normal_kernel_has_no_break():
+    kernel = (BUILD / "kernel" / "kernel-stripped.elf").read_bytes()
+    assert MAGIC_BREAK_WIDE not in kernel
+
+
+def read_symbols(path):
+    """A .sym file as {name: address}."""
+    symbols = {}
+    for line in path.read_text().splitlines():
+        address, name = line.split()
+        symbols[name] = int(address, 16)
+    return symbols
+
+
+def test_symbol_files(build_dir):
+    """The build's symbol files for Bochs's ldsym: "ADDRESS NAME", hex."""
+    for name in ["stage1.sym", "stage2.sym"]:
+        for line in (build_dir / "bootloader" / name).read_text().splitlines():
+            assert re.fullmatch(r"[0-9a-f]+ [A-Za-z_.][\w.$@]*", line), line
+    stage1 = read_symbols(build_dir / "bootloader" / "stage1.sym")
+    stage2 = read_symbols(build_dir / "bootloader" / "stage2.sym")
+    kernel = read_symbols(build_dir / "kernel" / "kernel.sym")
+    assert stage1["start"] == 0x7C00 and stage1["skip_parameter_block"] == 0x7C5A
+    assert stage2["stage2_header_block"] == 0x7E00
+    assert 0x7E00 < stage2["stage2_main"] < 0x7F00 + 0x200
+    nm = subprocess.run(["nm", str(build_dir / "kernel" / "kernel.elf")],
+                        capture_output=True, text=True, check=True).stdout
+    assert kernel["kernel_main"] == int(re.search(r"^(\w+) T kernel_main$", nm, re.M)[1], 16)
+
+
+def test_bochsrc_is_for_debugging(tmp_path):
+    text = bochsrc_text(disk=tmp_path / "d.img", cylinders=3, serial=tmp_path / "s",
+                        log=tmp_path / "l", bios="/bios", vga_bios="/vga")
+    for line in ["magic_break: enabled=1", "port_e9_hack: enabled=1",
+                 'romimage: file="/bios"', 'vgaromimage: file="/vga"',
+                 "cylinders=3, heads=16, spt=63", "reset_on_triple_fault=0",
+                 "com1: enabled=1, mode=file"]:
+        assert line in text
+
+
+@pytest.fixture(scope="module")
+def debug_build(tmp_path_factory, mkimage):
+    """What `DEBUG_BREAKS=1 ./build.sh build` makes, built here into a
+    directory of our own: loader and kernel with -DMAGIC_BREAKS."""
+    build = tmp_path_factory.mktemp("debug-build")
+    make = ["make", "--no-print-directory", f"BUILD={build}"]
+    subprocess.run(make + ["-C", str(ROOT / "bootloader"), "NASM_DEFINES=-DMAGIC_BREAKS"],
+                   check=True, capture_output=True)
+    subprocess.run(make + ["-C", str(ROOT / "libk"), "kernel"], check=True, capture_output=True)
+    subprocess.run(make + ["-C", str(ROOT / "kernel"), "KERNEL_EXTRA_CFLAGS=-DMAGIC_BREAKS"],
+                   check=True, capture_output=True)
+    cmd = [str(mkimage), "build",
+           "--stage1", str(build / "bootloader" / "stage1.bin"),
+           "--stage2", str(build / "bootloader" / "stage2.bin"),
+           "--kernel", str(build / "kernel" / "kernel-stripped.elf"),
+           "--cmdline", "bochs", "-o", str(build / "disk.img")]
+    subprocess.run(cmd, check=True, capture_output=True)
+    return build
+
+
+def parse_stop(text):
+    """One magic break's output: where it stopped and the registers."""
+    stop = {}
+    where = re.search(r"\(0\) \[0x([0-9a-f]+)\] ([0-9a-f]{4}):([0-9a-f]+) \(([^)]*)\)", text)
+    assert where, text
+    stop["linear"] = int(where[1], 16)
+    stop["cs"] = int(where[2], 16)
+    stop["ip"] = int(where[3], 16)
+    stop["symbol"] = where[4]
+    for register in ["rax", "rdx", "rip"]:
+        match = re.search(rf"^{register}: ([0-9a-f]{{8}})_([0-9a-f]{{8}})", text, re.M)
+        assert match, f"no {register} in:\n{text}"
+        stop[register] = int(match[1] + match[2], 16)
+    # creg prints each bit's name in capitals when it is set.
+    cr0 = re.search(r"^CR0=0x([0-9a-f]+): (.*)$", text, re.M)
+    efer = re.search(r"^EFER=0x([0-9a-f]+): (.*)$", text, re.M)
+    cr4 = re.search(r"^CR4=0x([0-9a-f]+):", text, re.M)
+    assert cr0 and cr4 and efer, text
+    stop["cr0"], stop["cr4"], stop["efer"] = int(cr0[1], 16), int(cr4[1], 16), int(efer[1], 16)
+    stop["cr0_bits"], stop["efer_bits"] = cr0[2].split(), efer[2].split()
+    gdtr = re.search(r"^gdtr:base=0x([0-9a-f]+), limit=0x([0-9a-f]+)", text, re.M)
+    assert gdtr, text
+    stop["gdtr"] = int(gdtr[1], 16)
+    return stop
+
+
+def mode(stop):
+    """The CPU mode as the registers say: CR0.PE, CR0.PG, EFER.LMA."""
+    pe, pg, lma = stop["cr0"] & 1, stop["cr0"] >> 31 & 1, stop["efer"] >> 10 & 1
+    assert ("PE" in stop["cr0_bits"]) == bool(pe) and ("LMA" in stop["efer_bits"]) == bool(lma)
+    if not pe:
+        return "real"
+    if not pg:
+        return "protected"
+    return "long" if lma else "protected with paging"
+
+
+def test_stops_at_each_stage_boundary(bochs_installed, debug_build):  # noqa: F811
+    stage1 = read_symbols(debug_build / "bootloader" / "stage1.sym")
+    stage2 = read_symbols(debug_build / "bootloader" / "stage2.sym")
+    kernel = read_symbols(debug_build / "kernel" / "kernel.sym")
+    symbols = {**stage1, **stage2, **kernel}
+    # At each break: the registers, the segments (GDTR) and the control
+    # registers; then on to the next. "q" at the end ends Bochs.
+    commands = ["c", "r", "sreg", "creg"] * len(BREAKS) + ["q"]
+    result = boot_bochs(debug_build / "disk.img", until=None, timeout=DEBUG_TIMEOUT_SECONDS,
+                        debugger_commands=commands,
+                        symbols=[debug_build / "bootloader" / "stage1.sym",
+                                 debug_build / "bootloader" / "stage2.sym",
+                                 debug_build / "kernel" / "kernel.sym"])
+    console = ANSI_ESCAPE.sub("", result.console).replace("\r", "")
+    assert result.exited, f"{result.stop_reason}\n{console[-3000:]}"
+    parts = console.split("(0) Magic breakpoint")
+    assert len(parts) == len(BREAKS) + 1, \
+        f"{len(parts) - 1} magic breaks, expected {len(BREAKS)}:\n{console[-3000:]}"
+    stops = {name: parse_stop(text) for (name, _, _), text in zip(BREAKS, parts[1:])}
+
+    # Bochs names the place with the symbols we loaded.
+    for name, label, offset in BREAKS:
+        stop = stops[name]
+        assert stop["symbol"].startswith(label + "+"), (name, stop)
+        assert stop["linear"] > symbols[label], (name, stop)
+        if offset is not None:
+            assert stop["linear"] == symbols[label] + offset, (name, stop)
+
+    first = stops["stage 1 entry"]
+    assert mode(first) == "real"
+    assert (first["cs"], first["ip"]) == (0x0000, 0x7C5C)     # 0x7C5A + the break
+    assert first["rdx"] & 0xFF == 0x80                         # boot drive from the BIOS
+
+    second = stops["stage 2 entry"]
+    assert mode(second) == "real"
+    assert second["cs"] == 0 and 0x7E00 < second["ip"] < 0x8000
+    assert second["ip"] == stage2["stage2_main"] + 2
+
+    real_end = stops["before protected mode"]
+    assert mode(real_end) == "real"
+    assert real_end["gdtr"] == stage2["gdt_start"], "the loader's GDT is loaded"
+
+    protected = stops["before long mode"]
+    assert mode(protected) == "protected"                      # PE=1, PG=0
+    assert protected["cs"] == 0x08                             # the 32-bit code segment
+    assert "LME" in protected["efer_bits"] and protected["cr4"] & 1 << 5     # EFER.LME, CR4.PAE
+
+    for name in ["before the kernel jump", "kernel_main"]:
+        assert mode(stops[name]) == "long", name               # EFER.LMA=1
+        assert stops[name]["cs"] == 0x10, name                 # the 64-bit code segment
+    assert stops["before the kernel jump"]["rax"] == kernel["kernel_entry"]
+
+    last = stops["kernel_main"]
+    after_main = min(address for address in kernel.values() if address > kernel["kernel_main"])
+    assert kernel["kernel_main"] < last["rip"] < after_main
+    assert last["rip"] == last["ip"]
