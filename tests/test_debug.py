@@ -5,8 +5,12 @@ types into: stop at stage 1's first instruction in real mode, at a stage 2
 label through the generated label variables, and at kernel_main by name.
 """
 import os
+import pathlib
 import re
+import signal
 import subprocess
+import sys
+import time
 
 import pytest
 
@@ -36,9 +40,9 @@ def symbol(elf, name):
     return int(re.search(rf"^([0-9a-f]+) \w {re.escape(name)}$", out, re.M).group(1), 16)
 
 
-@pytest.fixture(scope="module")
-def session(tmp_path_factory):
-    commands = tmp_path_factory.mktemp("gdb") / "commands.gdb"
+def run_session(tmp_path):
+    """./build.sh debug with COMMANDS in batch mode: (result, everything printed)."""
+    commands = tmp_path / "commands.gdb"
     commands.write_text(COMMANDS)
     env = dict(os.environ, BUILD_DIR=str(BUILD), DEBUG_GDB_BATCH=str(commands))
     env.pop("GDB_PORT", None)
@@ -47,39 +51,72 @@ def session(tmp_path_factory):
     return result, result.stdout + result.stderr
 
 
-def test_stops_at_stage1_in_real_mode(session):
-    result, out = session
+def process_is_gone(pid):
+    try:
+        state = pathlib.Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return True
+    return state == "Z"     # dead, not yet collected by its parent
+
+
+# One test function for everything that starts a session: a session locks
+# the build directory, and pytest-xdist would run separate tests at once.
+def test_debug_session(tmp_path):
+    result, out = run_session(tmp_path)
     assert result.returncode == 0, out
+
+    # 1. Stage 1's first instruction, in real mode: the stop hook and
+    #    real-mode-regs show CS:IP, the physical address and the label.
     assert "STOP1 cs=0 pc=0x7c00" in out, out
-    # The stop hook and real-mode-regs: CS:IP, the physical address, the label.
     assert "[real mode] cs:ip = 0000:7c00, physical 0x07c00  <stage1: start>" in out, out
     assert "cs:ip  0000:7c00  physical 0x07c00" in out, out
     assert re.search(r"cr0\s+0x[0-9a-f]+ \(PE=0: real mode\)", out), out
     # 16-bit decoding: stage 1 starts with a short jump over the BPB.
-    start = read_map(BUILD / "bootloader" / "stage1.map")
-    skip = dict(start)["skip_parameter_block"]
+    skip = dict(read_map(BUILD / "bootloader" / "stage1.map"))["skip_parameter_block"]
     assert re.search(rf"=> 0000:7c00 0x07c00  eb [0-9a-f]{{2}}\s+jmp\s+{skip:#x}", out), out
 
-
-def test_stops_at_a_loader_label(session):
-    _, out = session
+    # 2. A loader label, through its generated variable.
     stage2_main = dict(read_map(BUILD / "bootloader" / "stage2.map"))["stage2_main"]
     assert f"STOP2 pc={stage2_main:#x} var={stage2_main:#x}" in out, out
     assert "<stage2: stage2_main>" in out, out
 
-
-def test_stops_at_kernel_main_by_name(session):
-    _, out = session
+    # 3. kernel_main by name, in 64-bit mode, with source and a backtrace.
     address = symbol(BUILD / "kernel" / "kernel.elf", "kernel_main")
     assert f"STOP3 pc={address:#x}" in out, out
     assert re.search(r"#0 +kernel_main \(boot_info=0x[0-9a-f]+\) at main\.c:\d+", out), out
     assert re.search(r"#1 +0x[0-9a-f]+ in kernel_entry \(\)", out), out
 
-
-def test_no_qemu_is_left_behind(session):
-    _, out = session
+    # 4. GDB is done: its QEMU is gone.
     pid = int((BUILD / "debug" / "qemu.pid").read_text())
-    assert not os.path.exists(f"/proc/{pid}"), f"QEMU {pid} still runs\n{out}"
+    assert process_is_gone(pid), f"QEMU {pid} still runs\n{out}"
+
+    # 5. Even when the session itself is killed outright (SIGKILL, no
+    #    chance to clean up), QEMU goes with it.
+    (BUILD / "debug" / "qemu.pid").unlink()
+    commands = tmp_path / "wait.gdb"
+    commands.write_text("shell sleep 60\n")
+    session = subprocess.Popen([sys.executable, str(ROOT / "tests" / "debug" / "gdb_session.py"),
+                                "--build", str(BUILD), "--batch", str(commands)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    try:
+        pid_file = BUILD / "debug" / "qemu.pid"
+        deadline = time.monotonic() + 30
+        while not pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        pid = int(pid_file.read_text())
+        assert not process_is_gone(pid)
+        session.kill()
+        session.wait()
+        deadline = time.monotonic() + 10
+        while not process_is_gone(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert process_is_gone(pid), f"QEMU {pid} outlived its killed session"
+    finally:
+        try:
+            os.killpg(session.pid, signal.SIGKILL)     # GDB and its `sleep`
+        except ProcessLookupError:
+            pass
 
 
 def test_label_variables(tmp_path):

@@ -20,6 +20,7 @@ Settings (environment variables):
   MEMORY            guest RAM, as for `./build.sh run` (default 128M)
 """
 import argparse
+import fcntl
 import os
 import pathlib
 import re
@@ -278,6 +279,16 @@ def main():
     build = args.build.resolve()
     debug_dir = build / "debug"
     debug_dir.mkdir(parents=True, exist_ok=True)
+    # The session's files (gdbinit, serial.txt, qemu.pid) have fixed names
+    # in the build directory, so two sessions on one build directory would
+    # mix them up: the second one stops here instead. The lock goes when
+    # this process does, however it ends.
+    lock = open(debug_dir / "session.lock", "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        sys.exit(f"gdb_session: another debug session is using {build}; "
+                 "quit it first, or give this one its own BUILD_DIR")
     write_label_script(build / "bootloader", debug_dir / "loader-labels.gdb")
 
     serial_log = debug_dir / "serial.txt"
