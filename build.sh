@@ -5,6 +5,8 @@
 #   ./build.sh run       build, then boot the image in QEMU
 #   ./build.sh test      build, then run every test (host unit tests and real boots)
 #   ./build.sh bochs     build, then boot the image in Bochs, stopped in its debugger
+#   ./build.sh debug     build, then boot the image in QEMU stopped at the first
+#                        instruction, with GDB attached (docs/debugging.md)
 #   ./build.sh bench [--runs N] [--no-tests] [--json PATH]
 #                        build, then time boots of the loader against the firmware and
 #                        disk-read floors, a clean build and the tests (tests/bench/)
@@ -20,10 +22,13 @@
 #   ACCEL           QEMU accelerator for `run`: tcg (default) or kvm
 #   MEMORY          guest RAM for `run` (default 128M)
 #   BUILD_DIR       where everything is built (default: build/ in the source tree)
-#   DEBUG_BREAKS    1: for build, run and bochs, build into BUILD_DIR/debug with a
+#   DEBUG_BREAKS    1: for build, run and bochs, build into BUILD_DIR/breaks with a
 #                   Bochs magic breakpoint at each stage boundary; `bochs` then
 #                   runs to the first (docs/debugging-bochs.md)
 #   PYTEST_ARGS     extra arguments for pytest in `test`, e.g. "-k boot -x"
+#   GDB_PORT        port of QEMU's GDB server for `debug` (default: a free one
+#                   derived from your user id)
+#   DEBUG_GDB_BATCH a file of GDB commands: `debug` runs GDB on it in batch mode
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -31,7 +36,7 @@ BUILD=${BUILD_DIR:-$ROOT/build}
 # The debug build lives in a directory of its own, so that the normal
 # image, which the tests use, never contains a breakpoint.
 DEBUG_BREAKS=${DEBUG_BREAKS:-}
-[ "$DEBUG_BREAKS" != 1 ] || BUILD=$BUILD/debug
+[ "$DEBUG_BREAKS" != 1 ] || BUILD=$BUILD/breaks
 IMAGE=$BUILD/disk.img
 
 say() { printf '%s\n' "$*"; }
@@ -100,6 +105,7 @@ have_display() {
 
 missing_for_test() {
     missing_for_qemu
+    missing_for_debug
     missing_for_bochs
     find_python >/dev/null || echo python3 python3-pytest python3-pexpect python3-pytest-xdist
     [ -f /usr/include/cmocka.h ] || pkg-config --exists cmocka 2>/dev/null || echo libcmocka-dev
@@ -130,13 +136,24 @@ find_python() {
     return 1
 }
 
-ensure() {   # ensure build|run|test|bochs
+# missing_for_debug: GDB (Debian's gdb has the Python support the helper
+# commands in tests/debug/bootstack_gdb.py use) and Python for the session.
+missing_for_debug() {
+    command -v gdb >/dev/null 2>&1 || echo gdb
+    command -v python3 >/dev/null 2>&1 || echo python3
+}
+
+ensure() {   # ensure build|run|test|bochs|debug
     local packages=()
     read -r -a packages <<<"$(
         missing_for_build
         case "$1" in
             run) missing_for_run ;;
             test) missing_for_test ;;
+            debug)
+                missing_for_qemu
+                missing_for_debug
+                ;;
             bochs)
                 missing_for_bochs
                 command -v python3 >/dev/null 2>&1 || echo python3
@@ -272,6 +289,15 @@ cmd_bochs() {
     exec python3 "$ROOT/tests/bochs.py" --interactive "$IMAGE" "${options[@]}" "$@"
 }
 
+# QEMU stopped before the BIOS's first instruction, and GDB attached to
+# it; tests/debug/gdb_session.py picks the port, writes the GDB setup and
+# stops QEMU when GDB exits.
+cmd_debug() {
+    ensure debug
+    cmd_build
+    exec python3 "$ROOT/tests/debug/gdb_session.py" --build "$BUILD" "$@"
+}
+
 cmd_deps() {
     install_packages $(
         {
@@ -295,6 +321,7 @@ case "$command" in
     run) cmd_run "$@" ;;
     test) cmd_test "$@" ;;
     bochs) cmd_bochs "$@" ;;
+    debug) cmd_debug "$@" ;;
     bench) cmd_bench "$@" ;;
     write) cmd_write "$@" ;;
     deps) cmd_deps "$@" ;;
