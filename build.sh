@@ -5,6 +5,8 @@
 #   ./build.sh run       build, then boot the image in QEMU
 #   ./build.sh test      build, then run every test (host unit tests and real boots)
 #   ./build.sh bochs     build, then boot the image in Bochs, stopped in its debugger
+#   ./build.sh inspect   build, then show what was built: the kernel's ELF headers,
+#                        functions and entry code, the image layout, the loader sizes
 #   ./build.sh bench [--runs N] [--no-tests] [--json PATH]
 #                        build, then time boots of the loader against the firmware and
 #                        disk-read floors, a clean build and the tests (tests/bench/)
@@ -252,6 +254,14 @@ cmd_bochs() {
     exec python3 "$ROOT/tests/bochs.py" --interactive "$IMAGE" "$@"
 }
 
+# The report lives in image/inspect.sh. The build's own output goes to
+# stderr, so that stdout is only the report (for a pager, grep or a file).
+cmd_inspect() {
+    [ $# -eq 0 ] || die "inspect takes no arguments"
+    cmd_build >&2
+    exec "$ROOT/image/inspect.sh" "$BUILD"
+}
+
 cmd_deps() {
     install_packages $(
         {
@@ -275,6 +285,7 @@ case "$command" in
     run) cmd_run "$@" ;;
     test) cmd_test "$@" ;;
     bochs) cmd_bochs "$@" ;;
+    inspect) cmd_inspect "$@" ;;
     bench) cmd_bench "$@" ;;
     write) cmd_write "$@" ;;
     deps) cmd_deps "$@" ;;
