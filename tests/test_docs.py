@@ -12,6 +12,9 @@ finished build:
   - every `label` cited "in `file`" is defined in that file, and every label
     in the Where column of docs/firmware-quirks.md is defined in the file
     that row names, or else in the files of that section's heading;
+  - every function cited as `name()` is defined, every snake_case or
+    CONSTANT_CASE name in a code span and every --option still occurs in
+    the source tree;
   - every relative Markdown link leads to a file, and its #anchor to a
     heading there.
 A failure names the document, the line and what is missing.
@@ -447,6 +450,23 @@ def test_identifiers_cited_exist(doc):
                 problems.append(f"{doc.name}:{number}: `{name}` (in `{text}`) occurs nowhere "
                                 f"in the source tree")
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=DOC_IDS)
+def test_long_options_cited_exist(doc):
+    """Every --option the docs quote (of build.sh, mkimage, bench.py,
+    write-disk.sh, bochs.py, or a compiler flag build.sh passes) occurs in
+    the source tree. `--option=value` is the docs' own placeholder."""
+    doc = PARSED[doc]
+    corpus = "\n".join(SOURCES.values())
+    problems = []
+    for number, text in [*doc.code_spans, *doc.code_lines]:
+        for option in re.findall(r"(?<![\w-])(--[a-z][\w-]*)", text):
+            if option == "--option":
+                continue
+            if not re.search(rf"(?<![\w-]){re.escape(option)}(?![\w-])", corpus):
+                problems.append(f"{doc.name}:{number}: {option}: no tool of ours takes it")
+    assert not problems, "\n".join(sorted(set(problems)))
 
 
 # ---- Links -------------------------------------------------------------------------------------
