@@ -7,6 +7,8 @@
 #   ./build.sh bochs     build, then boot the image in Bochs, stopped in its debugger
 #   ./build.sh debug     build, then boot the image in QEMU stopped at the first
 #                        instruction, with GDB attached (docs/debugging.md)
+#   ./build.sh inspect   build, then show what was built: the kernel's ELF headers,
+#                        functions and entry code, the image layout, the loader sizes
 #   ./build.sh bench [--runs N] [--no-tests] [--json PATH]
 #                        build, then time boots of the loader against the firmware and
 #                        disk-read floors, a clean build and the tests (tests/bench/)
@@ -298,6 +300,14 @@ cmd_debug() {
     exec python3 "$ROOT/tests/debug/gdb_session.py" --build "$BUILD" "$@"
 }
 
+# The report lives in image/inspect.sh. The build's own output goes to
+# stderr, so that stdout is only the report (for a pager, grep or a file).
+cmd_inspect() {
+    [ $# -eq 0 ] || die "inspect takes no arguments"
+    cmd_build >&2
+    exec "$ROOT/image/inspect.sh" "$BUILD"
+}
+
 cmd_deps() {
     install_packages $(
         {
@@ -322,6 +332,7 @@ case "$command" in
     test) cmd_test "$@" ;;
     bochs) cmd_bochs "$@" ;;
     debug) cmd_debug "$@" ;;
+    inspect) cmd_inspect "$@" ;;
     bench) cmd_bench "$@" ;;
     write) cmd_write "$@" ;;
     deps) cmd_deps "$@" ;;

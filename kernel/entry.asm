@@ -36,7 +36,10 @@ kernel_boot_stack_top:                  ; stacks grow down: RSP starts here
 ; .text.entry is placed first in .text by linker.ld.
 section .text.entry progbits alloc exec nowrite align=16
 
-global kernel_entry
+; Typed as a function: __kernel_start (linker.ld) has the same address,
+; and objdump and GDB name an address by its function symbol when there is
+; one, so their disassembly then says kernel_entry.
+global kernel_entry:function
 extern kernel_main
 
 kernel_entry:
