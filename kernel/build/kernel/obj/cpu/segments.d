@@ -1,0 +1,5 @@
+/work/main/kernel/build/kernel/obj/cpu/segments.o : \
+  cpu/segments.asm
+
+cpu/segments.asm :
+

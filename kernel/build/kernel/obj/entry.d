@@ -1,0 +1,4 @@
+/work/main/kernel/build/kernel/obj/entry.o : entry.asm
+
+entry.asm :
+

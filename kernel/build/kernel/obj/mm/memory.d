@@ -1,0 +1,16 @@
+/work/main/kernel/build/kernel/obj/mm/memory.o: mm/memory.c \
+ /work/main/kernel/mm/memory.h \
+ /work/main/kernel/../libk/include/libk/memory_map.h \
+ /work/main/kernel/boot_info.h /work/main/kernel/console.h \
+ /work/main/kernel/mm/frames.h /work/main/kernel/mm/heap.h \
+ /work/main/kernel/mm/kernel_stack.h \
+ /work/main/kernel/mm/memory_selftest.h /work/main/kernel/mm/paging.h
+/work/main/kernel/mm/memory.h:
+/work/main/kernel/../libk/include/libk/memory_map.h:
+/work/main/kernel/boot_info.h:
+/work/main/kernel/console.h:
+/work/main/kernel/mm/frames.h:
+/work/main/kernel/mm/heap.h:
+/work/main/kernel/mm/kernel_stack.h:
+/work/main/kernel/mm/memory_selftest.h:
+/work/main/kernel/mm/paging.h:
