@@ -34,7 +34,9 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-BUILD=${BUILD_DIR:-$ROOT/build}
+# Absolute, so that the Makefiles (each run in its own directory) agree on
+# where a relative BUILD_DIR is: relative to where build.sh was started.
+BUILD=$(realpath -m "${BUILD_DIR:-$ROOT/build}")
 # The debug build lives in a directory of its own, so that the normal
 # image, which the tests use, never contains a breakpoint.
 DEBUG_BREAKS=${DEBUG_BREAKS:-}

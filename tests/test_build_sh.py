@@ -108,3 +108,16 @@ def test_run_on_a_terminal_boots_and_quits(fresh_build):
     finally:
         child.close(force=True)
     assert child.exitstatus == 0, (child.exitstatus, child.signalstatus)
+
+
+def test_relative_build_dir_is_taken_from_where_build_sh_runs(tmp_path):
+    """BUILD_DIR=rel means ./rel from the caller's directory, for every
+    component: not kernel/rel, libk/rel... inside the source tree."""
+    env = dict(os.environ, BUILD_DIR="rel-build")
+    env.pop("KERNEL_CMDLINE", None)
+    result = subprocess.run([BUILD_SH, "build"], capture_output=True, text=True,
+                            env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "rel-build" / "disk.img").exists()
+    for part in ("bootloader", "libk", "kernel", "image", "tests"):
+        assert not (ROOT / part / "rel-build").exists(), part

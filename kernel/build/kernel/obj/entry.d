@@ -1,4 +1,0 @@
-/work/main/kernel/build/kernel/obj/entry.o : entry.asm
-
-entry.asm :
-

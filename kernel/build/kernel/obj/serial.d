@@ -1,3 +1,0 @@
-/work/main/kernel/build/kernel/obj/serial.o: serial.c serial.h io.h
-serial.h:
-io.h:
