@@ -105,7 +105,7 @@ use_chs_reads:
     mov dl, [boot_drive]
     int BIOS_DISK               ; (ES:DI may now point at a floppy table: ES is reloaded before use)
     jc disk_error
-    and cx, 0x3F
+    and cx, CHS_SECTOR_MASK
     mov [sectors_per_track], cx
     movzx dx, dh
     inc dx
@@ -186,7 +186,7 @@ read_one_sector_chs:
     div word [heads]
     mov dh, dl
     mov ch, al
-    shl ah, 6
+    shl ah, CHS_CYLINDER_HIGH_SHIFT
     or cl, ah
     mov dl, [boot_drive]
     les bx, [dap + disk_address_packet.buffer_offset]

@@ -12,9 +12,8 @@
 #include "cpu/stack.h"
 #include "cpu/symbols.h"
 #include "ktest/ktest.h"
+#include "mm/paging.h"
 
-#define MSR_EFER 0xC0000080
-#define EFER_NXE (1ull << 11)          /* no-execute enabled (SDM Vol. 3A, 4.1.4) */
 #define OPCODE_RET 0xC3
 #define NON_CANONICAL_ADDRESS 0x8000000000000000ull
 #define UNMAPPED_ADDRESS 0x00007FFFFFFFF000ull
@@ -23,13 +22,6 @@
 static const uint8_t rodata_ret[16] __attribute__((aligned(16))) = {OPCODE_RET};
 
 void kernel_main(void);   /* any function in .text will do */
-
-static bool cpu_has_nx_enabled(void)
-{
-    uint32_t low, high;
-    __asm__ volatile("rdmsr" : "=a"(low), "=d"(high) : "c"(MSR_EFER));
-    return ((((uint64_t)high) << 32) | low) & EFER_NXE;
-}
 
 /* Each probe: arm, fault once in the asm statement, land on label 1. */
 static bool probe_write(uintptr_t address, struct exception_record *record)
@@ -150,7 +142,7 @@ KTEST(exception_non_canonical_read_is_gp_with_error_code_zero)
 KTEST(exception_executing_rodata_is_instruction_fetch_fault)
 {
     struct exception_record r;
-    if (!cpu_has_nx_enabled())
+    if (!paging_nx_enabled())
         return;     /* without NX every present page is executable */
     KASSERT(probe_execute((uintptr_t)rodata_ret, &r));
     KASSERT_EQ(r.cr2, (uintptr_t)rodata_ret);
@@ -163,7 +155,7 @@ KTEST(exception_executing_the_stack_is_instruction_fetch_fault)
 {
     struct exception_record r;
     volatile uint8_t code[16] = {OPCODE_RET};
-    if (!cpu_has_nx_enabled())
+    if (!paging_nx_enabled())
         return;
     KASSERT(probe_execute((uintptr_t)code, &r));
     KASSERT_EQ(r.cr2, (uintptr_t)code);

@@ -11,6 +11,8 @@
 
 #include <libk/string.h>
 
+#include "cpu/descriptor_table.h"
+
 /* Access byte (descriptor bits 40-47). */
 #define ACCESS_PRESENT 0x80       /* P, bit 47 */
 #define ACCESS_DPL_USER 0x60      /* DPL = 3, bits 45-46 */
@@ -41,12 +43,6 @@ struct tss {
 } __attribute__((packed));
 
 _Static_assert(sizeof(struct tss) == 104, "the 64-bit TSS is 104 bytes (SDM 8.7)");
-
-/* The operand of LGDT: limit (size - 1) and linear base (SDM 3.5.1). */
-struct descriptor_table_register {
-    uint16_t limit;
-    uint64_t base;
-} __attribute__((packed));
 
 static uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(16)));
 static struct tss tss __attribute__((aligned(16)));

@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "cpu/descriptor_table.h"
 #include "cpu/exceptions.h"
 #include "cpu/gdt.h"
 #include "cpu/interrupt_frame.h"
@@ -31,11 +32,6 @@ struct idt_gate {
 } __attribute__((packed));
 
 _Static_assert(sizeof(struct idt_gate) == 16, "a 64-bit IDT gate is 16 bytes");
-
-struct descriptor_table_register {
-    uint16_t limit;
-    uint64_t base;
-} __attribute__((packed));
 
 static struct idt_gate idt[IDT_ENTRIES] __attribute__((aligned(16)));
 

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "console.h"
+#include "cpu/descriptor_table.h"
 #include "cpu.h"
 #include "io.h"
 
@@ -42,10 +43,7 @@ _Noreturn void power_reboot(void)
         ;
 
     kprintf("reboot: the keyboard controller did not reset; forcing a triple fault\n");
-    struct __attribute__((packed)) {
-        uint16_t limit;
-        uint64_t base;
-    } empty_idt = {0, 0};
+    struct descriptor_table_register empty_idt = {0, 0};
     __asm__ volatile("cli; lidt %0; int3" : : "m"(empty_idt));
     halt_forever();
 }
