@@ -15,7 +15,10 @@
 #   ./build.sh write DEVICE [--yes] [--force]
 #                        build, then write the image to a USB stick or disk such as
 #                        /dev/sdb, after safety checks and a typed confirmation
-#   ./build.sh deps      install everything the build and the tests use
+#   ./build.sh deps      install everything the build, the tests and the debuggers use
+#   ./build.sh fresh-test
+#                        run `./build.sh test` and `./build.sh run` in a minimal Debian
+#                        root made by debootstrap, as on a new machine (needs root)
 #   ./build.sh clean     remove the build directory
 #   ./build.sh help      this text
 #
@@ -23,7 +26,11 @@
 #   KERNEL_CMDLINE  command line given to the kernel (default: empty)
 #   ACCEL           QEMU accelerator for `run`: tcg (default) or kvm
 #   MEMORY          guest RAM for `run` (default 128M)
-#   BUILD_DIR       where everything is built (default: build/ in the source tree)
+#   BUILD_DIR       where everything is built (default: build/ in the source tree,
+#                   or build/TOOLCHAIN when TOOLCHAIN is set)
+#   TOOLCHAIN       what compiles the kernel and libk: gnu (the host's gcc and
+#                   binutils), llvm (clang, ld.lld and llvm tools only) or cross
+#                   (x86_64-elf-gcc); default: the first installed of cross, gnu, llvm
 #   DEBUG_BREAKS    1: for build, run and bochs, build into BUILD_DIR/breaks with a
 #                   Bochs magic breakpoint at each stage boundary; `bochs` then
 #                   runs to the first (docs/debugging-bochs.md)
@@ -33,33 +40,172 @@
 #   DEBUG_GDB_BATCH a file of GDB commands: `debug` runs GDB on it in batch mode
 set -euo pipefail
 
+say() { printf '%s\n' "$*"; }
+die() { printf 'build.sh: error: %s\n' "$*" >&2; exit 1; }
+
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOOLCHAIN=${TOOLCHAIN:-}
+case "$TOOLCHAIN" in
+    "" | cross | gnu | llvm) ;;
+    *) die "TOOLCHAIN=$TOOLCHAIN: use cross (x86_64-elf-gcc), gnu (gcc and binutils) or llvm (clang and lld)" ;;
+esac
 # Absolute, so that the Makefiles (each run in its own directory) agree on
 # where a relative BUILD_DIR is: relative to where build.sh was started.
-BUILD=$(realpath -m "${BUILD_DIR:-$ROOT/build}")
+# A toolchain chosen by name gets a build directory of its own, so that
+# switching back and forth never mixes objects of two compilers.
+BUILD=$(realpath -m "${BUILD_DIR:-$ROOT/build${TOOLCHAIN:+/$TOOLCHAIN}}")
 # The debug build lives in a directory of its own, so that the normal
 # image, which the tests use, never contains a breakpoint.
 DEBUG_BREAKS=${DEBUG_BREAKS:-}
 [ "$DEBUG_BREAKS" != 1 ] || BUILD=$BUILD/breaks
 IMAGE=$BUILD/disk.img
 
-say() { printf '%s\n' "$*"; }
-die() { printf 'build.sh: error: %s\n' "$*" >&2; exit 1; }
-
 usage() {
     sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '/^set -euo/d' -e 's/^# \{0,1\}//'
 }
 
 # ---- Packages ---------------------------------------------------------------
+# Each command first installs the Debian packages it is missing, all of them
+# in one apt-get call. Whether a package is there is judged by the command
+# or file it provides, not by dpkg's database, so that tools from elsewhere
+# count too (a cross compiler you built, QEMU from source, a Python with
+# pytest of its own).
 
-# install_packages PKG...: apt-get install (through sudo when not root), or
-# say exactly what to install on systems without apt-get.
+have_command() { command -v "$1" >/dev/null 2>&1; }
+have_file() { compgen -G "$1" >/dev/null; }   # a glob that matches something
+
+# packages_missing_for COMMAND: the Debian packages that COMMAND (build,
+# run, test, debug, bochs, fresh-test, or deps for all of them) still needs,
+# one per line, each once.
+packages_missing_for() {
+    {
+        case "$1" in
+            build) missing_for_build ;;
+            run) missing_for_build; missing_for_qemu; missing_for_qemu_window ;;
+            test)
+                missing_for_build; missing_for_qemu; missing_for_gdb
+                missing_for_bochs; missing_for_pytest; missing_for_unit_tests
+                ;;
+            debug) missing_for_build; missing_for_qemu; missing_for_gdb ;;
+            bochs) missing_for_build; missing_for_bochs; missing_for_bochs_window ;;
+            fresh-test) missing_for_fresh_root ;;
+            deps)
+                local command
+                for command in run test debug bochs fresh-test; do
+                    packages_missing_for "$command"
+                done
+                ;;
+            *) die "packages_missing_for: unknown command $1" ;;
+        esac
+    } | sort -u
+}
+
+# The disk image: NASM for the loader, a compiler and linker for the kernel
+# (TOOLCHAIN, below), and a host C compiler with the C library's headers
+# for mkimage.
+missing_for_build() {
+    have_command make || echo make
+    have_command nasm || echo nasm
+    have_command cc || have_command gcc || echo gcc
+    have_file /usr/include/stdio.h || echo libc6-dev
+    case "$(kernel_toolchain)" in
+        cross) ;;   # built by hand (no Debian package); choose_toolchain says so
+        gnu)
+            have_command gcc || echo gcc
+            for tool in ld objcopy ar nm; do have_command "$tool" || echo binutils; done
+            ;;
+        llvm)
+            have_command clang || echo clang
+            have_command ld.lld || echo lld
+            for tool in llvm-objcopy llvm-ar llvm-nm; do have_command "$tool" || echo llvm; done
+            # mkimage's tests and ./build.sh inspect read the kernel with
+            # GNU binutils (readelf, objdump); the kernel build does not.
+            have_command objdump || echo binutils
+            ;;
+    esac
+}
+
+missing_for_qemu() {
+    have_command qemu-system-x86_64 || echo qemu-system-x86
+}
+
+# The QEMU window, when there is a display to show it on (Debian packages
+# QEMU's GTK display separately).
+missing_for_qemu_window() {
+    have_display || return 0
+    if ! have_command qemu-system-x86_64 ||
+        ! qemu-system-x86_64 -display help 2>/dev/null | grep -qx gtk; then
+        echo qemu-system-gui
+    fi
+}
+
+have_display() {
+    [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]
+}
+
+# GDB (Debian's has the Python support tests/debug/bootstack_gdb.py uses)
+# and the Python that drives the session.
+missing_for_gdb() {
+    have_command gdb || echo gdb
+    have_command python3 || echo python3
+}
+
+# The second emulator the tests boot in, with its own BIOS and VGA BIOS,
+# and the "term" display that runs it without a window (Debian packages
+# each Bochs display separately).
+missing_for_bochs() {
+    have_command bochs || echo bochs
+    have_command python3 || echo python3   # tests/bochs.py writes the bochsrc
+    have_file /usr/share/bochs/BIOS-bochs-latest || echo bochsbios
+    have_file /usr/share/bochs/VGABIOS-lgpl-latest || have_file /usr/share/vgabios/vgabios.bin || echo vgabios
+    have_file '/usr/lib/*/bochs/plugins/libbx_term_gui.so' || echo bochs-term
+}
+
+missing_for_bochs_window() {
+    [ -n "${DISPLAY:-}" ] || return 0
+    have_file '/usr/lib/*/bochs/plugins/libbx_x_gui.so' || echo bochs-x
+}
+
+missing_for_pytest() {
+    find_python >/dev/null || printf '%s\n' python3 python3-pytest python3-pexpect python3-pytest-xdist
+}
+
+missing_for_unit_tests() {
+    have_file /usr/include/cmocka.h || echo libcmocka-dev
+}
+
+# tests/fresh_root.sh: a minimal Debian root, and git to clone into it.
+missing_for_fresh_root() {
+    have_command debootstrap || echo debootstrap
+    have_command git || echo git
+}
+
+# find_python: a Python 3 that can import pytest, pexpect and xdist.
+# Debian's packages go to /usr/bin/python3, which may not be the python3
+# first on PATH (pyenv, conda), so try that one first.
+find_python() {
+    local candidate
+    for candidate in ${PYTHON:-} /usr/bin/python3 python3; do
+        case "$candidate" in
+            /*) have_file "$candidate" || continue ;;
+            *) have_command "$candidate" || continue ;;
+        esac
+        if "$candidate" -c 'import pytest, pexpect, xdist' >/dev/null 2>&1; then
+            command -v "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# install_packages PKG...: one apt-get install (through sudo when not
+# root), or say exactly what to install on systems without apt-get.
 install_packages() {
     [ $# -gt 0 ] || return 0
-    if command -v apt-get >/dev/null 2>&1; then
+    if have_command apt-get; then
         local sudo=()
         if [ "$(id -u)" -ne 0 ]; then
-            command -v sudo >/dev/null 2>&1 ||
+            have_command sudo ||
                 die "missing packages: $*. Install them as root: apt-get install $*"
             sudo=(sudo)
         fi
@@ -71,125 +217,69 @@ install_packages() {
     else
         die "missing packages (Debian names): $*
 Without apt-get, install the equivalents yourself, for example:
-  Fedora:   sudo dnf install make nasm gcc binutils qemu-system-x86 bochs python3-pytest python3-pexpect python3-pytest-xdist libcmocka-devel
-  Arch:     sudo pacman -S make nasm gcc binutils qemu-system-x86 bochs python-pytest python-pexpect python-pytest-xdist cmocka
-  macOS:    brew install make nasm x86_64-elf-gcc x86_64-elf-binutils qemu bochs cmocka && pip3 install pytest pexpect pytest-xdist"
+  Fedora:   sudo dnf install make nasm gcc glibc-devel binutils qemu-system-x86 gdb bochs python3-pytest python3-pexpect python3-pytest-xdist libcmocka-devel
+  Arch:     sudo pacman -S make nasm gcc binutils qemu-system-x86 gdb bochs python-pytest python-pexpect python-pytest-xdist cmocka
+  macOS:    brew install make nasm x86_64-elf-gcc x86_64-elf-binutils qemu x86_64-elf-gdb bochs cmocka && pip3 install pytest pexpect pytest-xdist"
     fi
 }
 
-# missing_for_build: print the packages the build still needs.
-missing_for_build() {
-    local missing=()
-    command -v make >/dev/null 2>&1 || missing+=(make)
-    command -v nasm >/dev/null 2>&1 || missing+=(nasm)
-    if ! command -v x86_64-elf-gcc >/dev/null 2>&1; then
-        command -v gcc >/dev/null 2>&1 || command -v clang >/dev/null 2>&1 || missing+=(gcc libc6-dev)
-    fi
-    command -v cc >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
-    command -v ld >/dev/null 2>&1 || missing+=(binutils)
-    command -v objcopy >/dev/null 2>&1 || missing+=(binutils)
-    printf '%s\n' "${missing[@]}" | sort -u | grep -v '^$' || true
-}
-
-missing_for_qemu() {
-    command -v qemu-system-x86_64 >/dev/null 2>&1 || echo qemu-system-x86
-}
-
-# missing_for_run: QEMU, and its GTK window when there is a display to show it on.
-missing_for_run() {
-    missing_for_qemu
-    if have_display && ! qemu-system-x86_64 -display help 2>/dev/null | grep -qx gtk; then
-        echo qemu-system-gui
-    fi
-}
-
-have_display() {
-    [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]
-}
-
-missing_for_test() {
-    missing_for_qemu
-    missing_for_debug
-    missing_for_bochs
-    find_python >/dev/null || echo python3 python3-pytest python3-pexpect python3-pytest-xdist
-    [ -f /usr/include/cmocka.h ] || pkg-config --exists cmocka 2>/dev/null || echo libcmocka-dev
-}
-
-# missing_for_bochs: the second emulator the tests boot in, with its own
-# BIOS and VGA BIOS, and the "term" display that runs it without a window
-# (Debian packages each Bochs display separately).
-missing_for_bochs() {
-    command -v bochs >/dev/null 2>&1 || echo bochs
-    [ -f /usr/share/bochs/BIOS-bochs-latest ] || echo bochsbios
-    [ -f /usr/share/bochs/VGABIOS-lgpl-latest ] || [ -f /usr/share/vgabios/vgabios.bin ] || echo vgabios
-    compgen -G '/usr/lib/*/bochs/plugins/libbx_term_gui.so' >/dev/null || echo bochs-term
-}
-
-# find_python: a Python 3 that can import pytest, pexpect and xdist.
-# Debian's packages go to /usr/bin/python3, which may not be the python3
-# first on PATH (pyenv, conda), so try that one first.
-find_python() {
-    local candidate
-    for candidate in ${PYTHON:-} /usr/bin/python3 python3; do
-        if command -v "$candidate" >/dev/null 2>&1 &&
-            "$candidate" -c 'import pytest, pexpect, xdist' >/dev/null 2>&1; then
-            command -v "$candidate"
-            return 0
-        fi
-    done
-    return 1
-}
-
-# missing_for_debug: GDB (Debian's gdb has the Python support the helper
-# commands in tests/debug/bootstack_gdb.py use) and Python for the session.
-missing_for_debug() {
-    command -v gdb >/dev/null 2>&1 || echo gdb
-    command -v python3 >/dev/null 2>&1 || echo python3
-}
-
-ensure() {   # ensure build|run|test|bochs|debug
+ensure() {   # ensure COMMAND: install what COMMAND is missing
     local packages=()
-    read -r -a packages <<<"$(
-        missing_for_build
-        case "$1" in
-            run) missing_for_run ;;
-            test) missing_for_test ;;
-            debug)
-                missing_for_qemu
-                missing_for_debug
-                ;;
-            bochs)
-                missing_for_bochs
-                command -v python3 >/dev/null 2>&1 || echo python3
-                if [ -n "${DISPLAY:-}" ] && ! compgen -G '/usr/lib/*/bochs/plugins/libbx_x_gui.so' >/dev/null; then
-                    echo bochs-x
-                fi
-                ;;
-        esac | tr '\n' ' '
-    )"
-    [ ${#packages[@]} -eq 0 ] || install_packages $(printf '%s\n' "${packages[@]}" | sort -u)
+    mapfile -t packages < <(packages_missing_for "$1")
+    install_packages "${packages[@]}"
 }
 
 # ---- Toolchain --------------------------------------------------------------
-# The kernel is freestanding x86-64 code. Prefer a real cross compiler; the
-# host gcc works too on an x86-64 host (the freestanding flags in
-# kernel/Makefile switch off everything host-specific); else clang, which
-# can target x86_64-elf from any host.
+# The kernel is freestanding x86-64 code, built by one of three toolchains:
+#   cross  x86_64-elf-gcc and x86_64-elf-binutils (the OSDev cross compiler)
+#   gnu    the host's gcc and binutils, on an x86-64 host (the freestanding
+#          flags in kernel/Makefile switch off everything host-specific)
+#   llvm   clang --target=x86_64-elf, ld.lld, llvm-objcopy, llvm-ar, llvm-nm,
+#          as macOS and Windows users have them: no GNU tool for the kernel
+# TOOLCHAIN names one. By default: the one the build directory was built
+# with, else the first of these that is installed (cross, then gnu on an
+# x86-64 host, then llvm), and gnu on a machine that has none yet, so that
+# the packages installed are Debian's gcc.
+kernel_toolchain() {
+    case "$TOOLCHAIN" in
+        cross | gnu | llvm) echo "$TOOLCHAIN" ;;
+        *)
+            if [ -f "$BUILD/toolchain.txt" ]; then
+                cat "$BUILD/toolchain.txt"   # the one this build directory was built with
+            elif have_command x86_64-elf-gcc; then
+                echo cross
+            elif [ "$(uname -m)" = x86_64 ] && have_command gcc; then
+                echo gnu
+            elif have_command clang; then
+                echo llvm
+            else
+                echo gnu
+            fi
+            ;;
+    esac
+}
+
 choose_toolchain() {
-    if command -v x86_64-elf-gcc >/dev/null 2>&1; then
-        KERNEL_CC=x86_64-elf-gcc KERNEL_TARGET_FLAGS=""
-        KERNEL_LD=x86_64-elf-ld KERNEL_OBJCOPY=x86_64-elf-objcopy KERNEL_AR=x86_64-elf-ar
-    elif [ "$(uname -m)" = x86_64 ] && command -v gcc >/dev/null 2>&1; then
-        KERNEL_CC=gcc KERNEL_TARGET_FLAGS=""
-        KERNEL_LD=ld KERNEL_OBJCOPY=objcopy KERNEL_AR=ar
-    elif command -v clang >/dev/null 2>&1; then
-        KERNEL_CC=clang KERNEL_TARGET_FLAGS="--target=x86_64-elf"
-        KERNEL_LD=$(command -v ld.lld || echo ld)
-        KERNEL_OBJCOPY=$(command -v llvm-objcopy || echo objcopy)
-        KERNEL_AR=$(command -v llvm-ar || echo ar)
-    else
-        die "no compiler for the kernel: install x86_64-elf-gcc, or gcc on an x86-64 host, or clang"
-    fi
+    KERNEL_TOOLCHAIN=$(kernel_toolchain)
+    case "$KERNEL_TOOLCHAIN" in
+        cross)
+            have_command x86_64-elf-gcc ||
+                die "TOOLCHAIN=cross needs x86_64-elf-gcc and x86_64-elf-binutils on PATH (Debian has no package: build them, see the OSDev wiki's GCC Cross-Compiler page)"
+            KERNEL_CC=x86_64-elf-gcc KERNEL_TARGET_FLAGS=""
+            KERNEL_LD=x86_64-elf-ld KERNEL_OBJCOPY=x86_64-elf-objcopy
+            KERNEL_AR=x86_64-elf-ar KERNEL_NM=x86_64-elf-nm
+            ;;
+        gnu)
+            [ "$(uname -m)" = x86_64 ] ||
+                die "TOOLCHAIN=gnu builds the kernel with the host's gcc, which only works on an x86-64 host; use TOOLCHAIN=llvm"
+            KERNEL_CC=gcc KERNEL_TARGET_FLAGS=""
+            KERNEL_LD=ld KERNEL_OBJCOPY=objcopy KERNEL_AR=ar KERNEL_NM=nm
+            ;;
+        llvm)
+            KERNEL_CC=clang KERNEL_TARGET_FLAGS="--target=x86_64-elf"
+            KERNEL_LD=ld.lld KERNEL_OBJCOPY=llvm-objcopy KERNEL_AR=llvm-ar KERNEL_NM=llvm-nm
+            ;;
+    esac
     HOST_CC=$(command -v cc || command -v gcc || command -v clang) ||
         die "no host C compiler: install gcc"
 }
@@ -203,7 +293,7 @@ make_in() {   # make_in DIR [TARGET...]
     [ "$DEBUG_BREAKS" != 1 ] || debug=(NASM_DEFINES=-DMAGIC_BREAKS KERNEL_EXTRA_CFLAGS=-DMAGIC_BREAKS)
     make --no-print-directory -C "$ROOT/$dir" BUILD="$BUILD" NASM=nasm HOST_CC="$HOST_CC" "${debug[@]}" \
         KERNEL_CC="$KERNEL_CC" KERNEL_TARGET_FLAGS="$KERNEL_TARGET_FLAGS" \
-        KERNEL_LD="$KERNEL_LD" KERNEL_OBJCOPY="$KERNEL_OBJCOPY" KERNEL_AR="$KERNEL_AR" \
+        KERNEL_LD="$KERNEL_LD" KERNEL_OBJCOPY="$KERNEL_OBJCOPY" KERNEL_AR="$KERNEL_AR" KERNEL_NM="$KERNEL_NM" \
         -j"$(nproc 2>/dev/null || echo 2)" "$@"
 }
 
@@ -212,6 +302,13 @@ cmd_build() {
     ensure build
     choose_toolchain
     mkdir -p "$BUILD"
+    # Objects do not record which compiler made them (see libk/Makefile):
+    # refuse to mix two toolchains in one build directory.
+    local toolchain_file=$BUILD/toolchain.txt
+    if [ -f "$toolchain_file" ] && [ "$(cat "$toolchain_file")" != "$KERNEL_TOOLCHAIN" ]; then
+        die "$BUILD was built with TOOLCHAIN=$(cat "$toolchain_file"), not $KERNEL_TOOLCHAIN: set BUILD_DIR to another directory, or run ./build.sh clean first"
+    fi
+    printf '%s\n' "$KERNEL_TOOLCHAIN" >"$toolchain_file"
     # The image depends on the command line: rewrite the file only when the
     # text changed, so an unchanged build does nothing.
     local cmdline_file=$BUILD/cmdline.txt
@@ -311,14 +408,16 @@ cmd_inspect() {
 }
 
 cmd_deps() {
-    install_packages $(
-        {
-            missing_for_build
-            missing_for_run
-            missing_for_test
-        } | tr ' ' '\n' | sort -u
-    )
-    say "build.sh: all packages for building, running and testing are installed."
+    [ $# -eq 0 ] || die "deps takes no arguments"
+    ensure deps
+    say "build.sh: all packages for building, running, testing and debugging are installed."
+}
+
+# The README's two commands in a minimal Debian root, as a new user meets
+# them (tests/fresh_root.sh; needs root for debootstrap and chroot).
+cmd_fresh_test() {
+    ensure fresh-test
+    exec "$ROOT/tests/fresh_root.sh" --build "$BUILD" "$@"
 }
 
 cmd_clean() {
@@ -326,23 +425,32 @@ cmd_clean() {
     say "build.sh: removed ${BUILD#"$PWD"/}"
 }
 
-command=${1:-build}
-[ $# -gt 0 ] && shift
-case "$command" in
-    build) cmd_build "$@" ;;
-    run) cmd_run "$@" ;;
-    test) cmd_test "$@" ;;
-    bochs) cmd_bochs "$@" ;;
-    debug) cmd_debug "$@" ;;
-    inspect) cmd_inspect "$@" ;;
-    bench) cmd_bench "$@" ;;
-    write) cmd_write "$@" ;;
-    deps) cmd_deps "$@" ;;
-    clean) cmd_clean "$@" ;;
-    help | -h | --help) usage ;;
-    *)
-        printf 'build.sh: unknown command "%s"\n\n' "$command" >&2
-        usage >&2
-        exit 2
-        ;;
-esac
+main() {
+    local command=${1:-build}
+    [ $# -gt 0 ] && shift
+    case "$command" in
+        build) cmd_build "$@" ;;
+        run) cmd_run "$@" ;;
+        test) cmd_test "$@" ;;
+        bochs) cmd_bochs "$@" ;;
+        debug) cmd_debug "$@" ;;
+        inspect) cmd_inspect "$@" ;;
+        bench) cmd_bench "$@" ;;
+        write) cmd_write "$@" ;;
+        deps) cmd_deps "$@" ;;
+        fresh-test) cmd_fresh_test "$@" ;;
+        clean) cmd_clean "$@" ;;
+        help | -h | --help) usage ;;
+        *)
+            printf 'build.sh: unknown command "%s"\n\n' "$command" >&2
+            usage >&2
+            exit 2
+            ;;
+    esac
+}
+
+# Sourced (tests/test_packages.py reads the package checks that way), it
+# only defines the functions.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+    main "$@"
+fi

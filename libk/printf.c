@@ -14,10 +14,10 @@
  * There is no floating point: the kernel is compiled with
  * -mgeneral-regs-only, so %f, %e, %g and %a are not supported.
  */
+#include <libk/limits.h>
 #include <libk/printf.h>
 #include <libk/string.h>
 
-#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 

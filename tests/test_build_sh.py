@@ -2,6 +2,7 @@
 incremental build, and `run` on a terminal without a display."""
 import os
 import re
+import shutil
 import subprocess
 
 import pexpect
@@ -64,18 +65,24 @@ def test_second_build_does_nothing(fresh_build):
     assert (build / "disk.img").stat().st_mtime_ns == before
 
 
-def test_editing_an_include_reassembles_the_loader(fresh_build):
-    build, env, _ = fresh_build
-    include = ROOT / "bootloader" / "stage2" / "disk.inc"
-    before = include.stat()
+def test_editing_an_include_reassembles_the_loader(tmp_path):
+    # On a copy of the sources: touching the real include would rebuild the
+    # loader under the feet of every test building in parallel.
+    source = tmp_path / "source"
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                           cwd=ROOT, capture_output=True,
+                           check=True).stdout.decode().split("\0")
+    for name in filter(None, files):
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, source / name)
+    build_sh = str(source / "build.sh")
+    env = dict(os.environ, BUILD_DIR=str(tmp_path / "build"))
+    env.pop("KERNEL_CMDLINE", None)
+    first = subprocess.run([build_sh, "build"], capture_output=True, text=True, env=env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    include = source / "bootloader" / "stage2" / "disk.inc"
     os.utime(include)                                # as if just edited
-    try:
-        again = run("build", env=env)
-    finally:
-        # Put the old time back: other tests build into the shared build
-        # directory at the same time and must not see the loader rebuilt
-        # under their feet.
-        os.utime(include, ns=(before.st_atime_ns, before.st_mtime_ns))
+    again = subprocess.run([build_sh, "build"], capture_output=True, text=True, env=env)
     assert again.returncode == 0, again.stderr
     assert re.search(r"^nasm .*stage2\.asm", again.stdout, re.M), again.stdout
     assert not re.search(r"^nasm .*stage1\.asm", again.stdout, re.M), again.stdout
@@ -121,3 +128,21 @@ def test_relative_build_dir_is_taken_from_where_build_sh_runs(tmp_path):
     assert (tmp_path / "rel-build" / "disk.img").exists()
     for part in ("bootloader", "libk", "kernel", "image", "tests"):
         assert not (ROOT / part / "rel-build").exists(), part
+
+
+def test_a_build_directory_keeps_its_toolchain(tmp_path):
+    """Objects of two compilers never mix: a build directory built with one
+    toolchain refuses another, before compiling anything."""
+    (tmp_path / "toolchain.txt").write_text("llvm\n")
+    env = dict(os.environ, BUILD_DIR=str(tmp_path), TOOLCHAIN="gnu")
+    result = run("build", env=env)
+    assert result.returncode == 1
+    assert (f"build.sh: error: {tmp_path} was built with TOOLCHAIN=llvm, not gnu: "
+            "set BUILD_DIR to another directory, or run ./build.sh clean first") in result.stderr
+    assert not COMPILER_RAN.search(result.stdout), result.stdout
+
+
+def test_an_unknown_toolchain_is_refused():
+    result = run("build", env=dict(os.environ, TOOLCHAIN="msvc"))
+    assert result.returncode == 1
+    assert "TOOLCHAIN=msvc: use cross (x86_64-elf-gcc), gnu (gcc and binutils) or llvm" in result.stderr

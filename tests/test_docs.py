@@ -121,9 +121,9 @@ def anchors(doc):
 def build_sh_commands():
     """The words build.sh's final `case "$command" in` dispatches."""
     text = (ROOT / "build.sh").read_text()
-    block = re.search(r'^case "\$command" in\n(.*?)^esac', text, re.M | re.S).group(1)
+    block = re.search(r'^ *case "\$command" in\n(.*?)^ *esac', text, re.M | re.S).group(1)
     commands = set()
-    for patterns in re.findall(r"^    ([^\s(][^)]*)\)", block, re.M):
+    for patterns in re.findall(r"^ +([^\s(][^)]*)\)", block, re.M):
         commands.update(word.strip() for word in patterns.split("|"))
     commands.discard("*")
     return commands
