@@ -85,6 +85,7 @@ packages_missing_for() {
             test)
                 missing_for_build; missing_for_qemu; missing_for_gdb
                 missing_for_bochs; missing_for_pytest; missing_for_unit_tests
+                missing_for_write_tests
                 ;;
             debug) missing_for_build; missing_for_qemu; missing_for_gdb ;;
             bochs) missing_for_build; missing_for_bochs; missing_for_bochs_window ;;
@@ -172,6 +173,12 @@ missing_for_pytest() {
 
 missing_for_unit_tests() {
     have_file /usr/include/cmocka.h || echo libcmocka-dev
+}
+
+# The tests of ./build.sh write put a file system on a loop device to
+# check that a mounted disk is refused.
+missing_for_write_tests() {
+    have_command mkfs.ext2 || echo e2fsprogs
 }
 
 # tests/fresh_root.sh: a minimal Debian root, and git to clone into it.

@@ -125,16 +125,21 @@ git clone -q "$SOURCE" "$root/root/project"
 if [ -n "$(git -C "$SOURCE" status --porcelain 2>/dev/null)" ]; then
     say "note: $SOURCE has uncommitted changes; the root has only what is committed"
 fi
-# /proc and /dev (recursively: pexpect's pseudo-terminals are in /dev/pts,
-# Python's semaphores in /dev/shm), and apt's downloads kept between runs.
+# /proc, /dev and /sys as on a real machine: /dev recursively (pexpect's
+# pseudo-terminals are in /dev/pts, Python's semaphores in /dev/shm), /sys
+# for the disk checks of image/write-disk.sh; rslave, so that unmounting
+# them here never unmounts the host's. And apt's downloads, kept between
+# runs.
 mount -t proc proc "$root/proc"
-mount --rbind /dev "$root/dev"
-mount --make-rslave "$root/dev"
+for tree in dev sys; do
+    mount --rbind "/$tree" "$root/$tree"
+    mount --make-rslave "$root/$tree"
+done
 mount --bind "$archives" "$root/var/cache/apt/archives"
 # apt downloads as its own user, _apt: give it the directory it writes to.
 apt_uid=$(awk -F: '$1 == "_apt" { print $3 }' "$root/etc/passwd")
 [ -z "$apt_uid" ] || chown "$apt_uid" "$archives/partial"
-say "root: unpacked, repository cloned, /proc and /dev mounted ($(seconds_since "$start") s)"
+say "root: unpacked, repository cloned, /proc, /dev and /sys mounted ($(seconds_since "$start") s)"
 
 # inside LOG TIMEOUT COMMAND: run COMMAND (bash) in the project's clone in
 # the root, as root, with a clean environment and no display; its output

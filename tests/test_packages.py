@@ -31,7 +31,7 @@ PYTEST = {"python3", "python3-pytest", "python3-pexpect", "python3-pytest-xdist"
 NEEDS_ON_A_BARE_MACHINE = {
     "build": BUILD,
     "run": BUILD | QEMU,
-    "test": BUILD | QEMU | GDB | BOCHS | PYTEST | {"libcmocka-dev"},
+    "test": BUILD | QEMU | GDB | BOCHS | PYTEST | {"libcmocka-dev", "e2fsprogs"},
     "debug": BUILD | QEMU | GDB,
     "bochs": BUILD | BOCHS,
     "fresh-test": {"debootstrap", "git"},
@@ -40,7 +40,7 @@ NEEDS_ON_A_BARE_MACHINE["deps"] = set().union(*NEEDS_ON_A_BARE_MACHINE.values())
 
 # The stub programs and files of a machine that has everything.
 ALL_PROGRAMS = ("make", "nasm", "cc", "gcc", "ld", "objcopy", "ar", "nm", "objdump",
-                "qemu-system-x86_64", "gdb", "python3", "bochs", "debootstrap", "git",
+                "qemu-system-x86_64", "gdb", "python3", "bochs", "debootstrap", "git", "mkfs.ext2",
                 "clang", "ld.lld", "llvm-objcopy", "llvm-ar", "llvm-nm")
 ALL_FILES = ("usr/include/stdio.h", "usr/include/cmocka.h",
              "usr/share/bochs/BIOS-bochs-latest", "usr/share/bochs/VGABIOS-lgpl-latest",
