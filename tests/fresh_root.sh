@@ -130,6 +130,9 @@ fi
 # for the disk checks of image/write-disk.sh; rslave, so that unmounting
 # them here never unmounts the host's. And apt's downloads, kept between
 # runs.
+# The root a mount point of its own, as / is on a real machine (findmnt /
+# answers; image/write-disk.sh asks it which disk holds the system).
+mount --bind "$root" "$root"
 mount -t proc proc "$root/proc"
 for tree in dev sys; do
     mount --rbind "/$tree" "$root/$tree"
@@ -157,7 +160,8 @@ failures=()
 
 # 1. ./build.sh test: installs what it needs, builds, runs every test.
 start=$(date +%s)
-status=$(inside test "$TEST_TIMEOUT" './build.sh test')
+# -rs: the log says why each skipped test was skipped.
+status=$(inside test "$TEST_TIMEOUT" 'PYTEST_ARGS=-rs ./build.sh test')
 summary=$(grep -E '^[0-9]+ (passed|failed)|^=+ .*(passed|failed)' "$logs/test.log" | tail -n 1 | tr -d '=' | sed 's/^ *//;s/ *$//')
 say "./build.sh test: exit $status, ${summary:-no test summary} ($(seconds_since "$start") s)"
 [ "$status" = 0 ] || failures+=("./build.sh test exited with $status: see $logs/test.log")
