@@ -121,7 +121,7 @@ mkdir -p "$root"
 tar -C "$root" -xf "$tarball"
 cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
 # Clones what is committed: that is what a new user gets.
-git clone -q "$SOURCE" "$root/root/project"
+git clone -q "$SOURCE" "$root/home/student/bootstack"
 if [ -n "$(git -C "$SOURCE" status --porcelain 2>/dev/null)" ]; then
     say "note: $SOURCE has uncommitted changes; the root has only what is committed"
 fi
@@ -152,7 +152,7 @@ inside() {
     timeout --kill-after=10 "$2" chroot "$root" /usr/bin/env -i \
         HOME=/root TERM=dumb LANG=C.UTF-8 \
         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-        /bin/bash -c "cd /root/project && $3" </dev/null >"$logs/$1.log" 2>&1 || status=$?
+        /bin/bash -c "cd /home/student/bootstack && $3" </dev/null >"$logs/$1.log" 2>&1 || status=$?
     echo "$status"
 }
 
