@@ -162,7 +162,7 @@ failures=()
 start=$(date +%s)
 # -rs: the log says why each skipped test was skipped.
 status=$(inside test "$TEST_TIMEOUT" 'PYTEST_ARGS=-rs ./build.sh test')
-summary=$(grep -E '^[0-9]+ (passed|failed)|^=+ .*(passed|failed)' "$logs/test.log" | tail -n 1 | tr -d '=' | sed 's/^ *//;s/ *$//')
+summary=$(grep -E '^[0-9]+ (passed|failed)|^=+ .*(passed|failed)' "$logs/test.log" | tail -n 1 | tr -d '=' | sed 's/^ *//;s/ *$//' || true)
 say "./build.sh test: exit $status, ${summary:-no test summary} ($(seconds_since "$start") s)"
 [ "$status" = 0 ] || failures+=("./build.sh test exited with $status: see $logs/test.log")
 
