@@ -1,5 +1,35 @@
 ; stage2.asm - the second stage: from real mode to a 64-bit kernel.
 ;
+; Provides:
+;   stage2_main: the entry point; stage 1 jumps here (over the stage 2 header).
+;       in: DL = boot drive, DH = the drive number the BIOS gave stage 1
+;       out: does not return (jumps to the kernel)   clobbers: everything
+; Provides data:
+;   (nothing: every other file is called from here)
+; Uses:
+;   a20.inc: enable_a20
+;   boot_info.inc: BOOT_INFO_CMDLINE_MAX, BOOT_INFO_MAGIC, BOOT_INFO_VERSION,
+;       TIMESTAMP_A20_ENABLED, TIMESTAMP_MEMORY_MAP_READ,
+;       TIMESTAMP_PAGE_TABLES_BUILT, TIMESTAMP_STAGE2_START, boot_info,
+;       boot_info_size
+;   console.inc: print, print_char, print_hex64, print_hex8
+;   cpu_check.inc: check_long_mode
+;   disk.inc: disk_init
+;   kernel_load.inc: load_kernel
+;   loader_fields.inc: STAGE2_HEADER_VERSION, STAGE2_LOAD_ADDRESS,
+;       STAGE2_MAGIC, stage2_header, stage2_header_size
+;   long_mode.inc: enter_long_mode
+;   magic_break.inc: MAGIC_BREAK
+;   memory_layout.inc: BOOT_INFO_ADDRESS, BOOT_INFO_AREA_SIZE,
+;       KERNEL_STACK_BOTTOM, KERNEL_STACK_TOP, LOADER_MEMORY_END,
+;       LOADER_MEMORY_START, REAL_MODE_STACK_TOP, STAGE2_VARIABLES_ADDRESS,
+;       STAGE2_VARIABLES_SIZE
+;   memory_map.inc: read_memory_map
+;   page_tables.inc: build_page_tables
+;   screen.inc: screen_init
+;   serial.inc: serial_drain, serial_init
+;   timestamps.inc: record_timestamp
+;
 ; Stage 1 loaded us at 0x7E00 and jumped here with the boot drive in DL.
 ; Each step is one file in stage2/ and prints one line on the screen and on
 ; COM1:
@@ -9,7 +39,16 @@
 ;   4. read, check and place the kernel ELF          (disk.inc, kernel_load.inc, elf_check.inc)
 ;   5. build identity-mapping page tables            (page_tables.inc)
 ;   6. switch to long mode and jump to the kernel    (long_mode.inc)
-; Any failure prints what went wrong and halts (failure.inc).
+; Any failure prints what went wrong and halts (failure.inc); a routine
+; that can fail without halting says so with the carry flag (CF set).
+;
+; NASM gives all these files one namespace, so each one opens with a header
+; like the one above: the routines it provides with their register
+; contract (in, out, clobbered, failure) and every name it uses from
+; another file. tests/test_stage2_interfaces.py checks those lists against
+; the code. Facts several files need live in one place: stage2/hardware.inc
+; (BIOS services, CPU registers, I/O ports), stage2/elf.inc (the ELF
+; format), stage2/memory_layout.inc (where things go in memory).
 ; docs/boot-flow.md walks through these steps; docs/boot-protocol.md says
 ; what the kernel gets.
 
@@ -17,13 +56,9 @@
 %include "magic_break.inc"
 %include "boot_info.inc"
 %include "stage2/memory_layout.inc"
-
-; record_timestamp N: store the time stamp counter in boot_info.timestamps[N].
-%macro record_timestamp 1
-    rdtsc
-    mov [BOOT_INFO_ADDRESS + boot_info.timestamps + (%1) * 8], eax
-    mov [BOOT_INFO_ADDRESS + boot_info.timestamps + (%1) * 8 + 4], edx
-%endmacro
+%include "stage2/hardware.inc"
+%include "stage2/elf.inc"
+%include "stage2/timestamps.inc"        ; a macro: defined before its first use
 
 bits 16
 org STAGE2_LOAD_ADDRESS
