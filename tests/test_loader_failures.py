@@ -5,12 +5,14 @@ cannot run it) and checks that the loader prints the right message on the
 serial port, says the system is halted, and then stays halted: no reboot
 (QEMU runs with -no-reboot, so a reboot would end it), no silent hang.
 """
+import re
 import shutil
 import struct
+import subprocess
 
 import pytest
 
-from conftest import BUILD, build_image
+from conftest import BUILD, ROOT, build_image
 from qemu import boot
 
 SECTOR = 512
@@ -196,3 +198,40 @@ def test_too_little_memory_for_the_kernel(tmp_path, mkimage):
     assert "stage2: error: kernel segment " in result.serial
     # The same image boots with enough memory.
     assert boot(image, memory="16M", timeout=60).exit_code == 33
+
+
+def test_a20_that_stays_off(tmp_path, mkimage):
+    """A machine whose A20 line never opens: the loader tries the BIOS, port
+    0x92 and the keyboard controller A20_ATTEMPTS times, every wait bounded,
+    then says so and halts. QEMU's gate always opens, so this boots a test
+    build of stage 2 (-DSIMULATE_A20_STUCK_OFF, see bootloader/stage2/a20.inc)
+    whose wrap test sees memory wrap whatever the gate does."""
+    bootloader = ROOT / "bootloader"
+    attempts = re.search(r"^%assign A20_ATTEMPTS (\d+)", (bootloader / "stage2" / "a20.inc").read_text(),
+                         re.M).group(1)
+
+    def assemble(out, *defines):
+        subprocess.run(["nasm", "-f", "bin", "-Wall", f"-I{bootloader}/", *defines, "-o", str(out),
+                        str(bootloader / "stage2.asm")], check=True, capture_output=True, text=True)
+        return out.read_bytes()
+
+    # The normal loader is built without the define; the test build differs.
+    normal = assemble(tmp_path / "normal.bin")
+    stuck = assemble(tmp_path / "stage2-a20-stuck.bin", "-DSIMULATE_A20_STUCK_OFF")
+    assert normal == (BUILD / "bootloader" / "stage2.bin").read_bytes()
+    assert stuck != normal
+
+    image = tmp_path / "a20-stuck.img"
+    result = subprocess.run([str(mkimage), "build",
+                             "--stage1", str(BUILD / "bootloader" / "stage1.bin"),
+                             "--stage2", str(tmp_path / "stage2-a20-stuck.bin"),
+                             "--kernel", str(BUILD / "kernel" / "kernel-stripped.elf"),
+                             "--cmdline", "qemu-exit", "-o", str(image)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    result = assert_fails_and_halts(
+        image, "stage2: error: could not enable the A20 line: memory above 1 MiB still wraps "
+               f"to 0 after {attempts} rounds of the BIOS (INT 15h AX=2401h), port 0x92 and the "
+               "keyboard controller.")
+    assert "stage2: A20 enabled" not in result.serial
+    assert "stage2: memory map" not in result.serial        # it stopped at step 2
