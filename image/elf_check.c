@@ -14,6 +14,10 @@
 
 #include "byte_order.h"
 
+/* The ELF-64 numbers below are also in bootloader/stage2/elf.inc (what
+ * stage 2 checks at boot) and tests/elf_factory.py (what the tests write);
+ * tests/test_elf_constants.py checks that the three agree. */
+
 /* e_ident[]: the first 16 bytes, the same for every class. */
 #define EI_NIDENT 16
 #define EI_CLASS 4
