@@ -29,6 +29,7 @@
 #include "interrupts/timer.h"
 #include "magic_break.h"
 #include "mm/memory.h"
+#include "mm/memory_selftest.h"
 #include "panic.h"
 #include "qemu_exit.h"
 #include "shell/shell.h"
@@ -94,6 +95,9 @@ _Noreturn void kernel_main(const struct boot_info *boot_info)
 
     /* Frames, paging (with the guard page below this stack), the heap. */
     memory_init(boot_info);
+    /* A mistake on purpose, if the command line asks for one: the
+     * allocators must catch it and panic (mm/memory_selftest.h). */
+    memory_selftest(boot_info->cmdline);
 
     interrupts_init();
     __asm__ volatile("sti");
