@@ -19,14 +19,16 @@
 #include "boot_info.h"
 #include "boot_report.h"
 #include "cmdline.h"
-#include "ktest/ktest.h"
 #include "console.h"
-#include "cpu.h"
 #include "cpu/fault_demo.h"
+#include "cpu/halt.h"
 #include "cpu/gdt.h"
 #include "cpu/idt.h"
+#include "drivers/keyboard.h"
+#include "drivers/serial.h"
+#include "drivers/timer.h"
 #include "interrupts/interrupts.h"
-#include "interrupts/timer.h"
+#include "ktest/ktest.h"
 #include "magic_break.h"
 #include "mm/memory.h"
 #include "mm/memory_selftest.h"
@@ -99,7 +101,12 @@ _Noreturn void kernel_main(const struct boot_info *boot_info)
      * allocators must catch it and panic (mm/memory_selftest.h). */
     memory_selftest(boot_info->cmdline);
 
+    /* The PICs and IRQ dispatch, then the drivers, each taking its line:
+     * the PIT (IRQ 0), the keyboard (IRQ 1), COM1's input (IRQ 4). */
     interrupts_init();
+    timer_init();
+    keyboard_init();
+    serial_input_init();
     __asm__ volatile("sti");
     kprintf("Kernel: GDT, IDT, PIC, timer (%u Hz), keyboard and serial input ready\n",
             (unsigned int)TIMER_FREQUENCY_HZ);

@@ -11,7 +11,7 @@ layout"). Two rules keep the division honest:
 
   - Dependencies between folders run one way. If a file in folder A
     includes a header of folder B, A depends on B; the folders' graph has
-    no cycle. It is built from production files: a test is included by
+    no cycle. The *_test.c files are left out: a test is included by
     nothing, so its includes cannot lead back to it. The files at the top
     of kernel/ (console, panic, io.h, boot_info.h, ..., and main.c) are no
     folder of their own: they are the base every folder may use, so their
@@ -75,6 +75,40 @@ def base_headers_including_folders(includes):
             for header in headers if folder_of(header) is not None]
 
 
+def folder_graph(includes):
+    """{folder: {folders it includes headers of}}, from the files in folders
+    except the *_test.c files."""
+    graph = {}
+    for name, headers in includes.items():
+        folder = folder_of(name)
+        if folder is None or name.endswith("_test.c"):
+            continue
+        targets = graph.setdefault(folder, set())
+        for header in headers:
+            target = folder_of(header)
+            if target is not None and target != folder:
+                targets.add(target)
+    return graph
+
+
+def folder_cycles(graph):
+    """Every cycle of the folder graph, as a list of folders from the
+    smallest name round to it again; [] when the dependencies run one
+    way. (Depth-first search; the graph has a handful of nodes.)"""
+    cycles = set()
+
+    def visit(path):
+        for target in sorted(graph.get(path[-1], ())):
+            if target == path[0]:
+                cycles.add(tuple(path + [target]))
+            elif target not in path and target > path[0]:
+                visit(path + [target])
+
+    for start in sorted(graph):
+        visit([start])
+    return sorted(list(cycle) for cycle in cycles)
+
+
 def test_production_code_does_not_include_test_code():
     includes = kernel_includes()
     assert "ktest/ktest.h" in includes["main.c"], "main.c should start the tests"
@@ -85,13 +119,27 @@ def test_base_headers_include_no_folder():
     assert base_headers_including_folders(kernel_includes()) == []
 
 
+def test_folder_dependencies_run_one_way():
+    graph = folder_graph(kernel_includes())
+    # The folders the README's layout table names, so that a renamed or
+    # new folder is noticed here too.
+    assert sorted(graph) == ["cpu", "drivers", "interrupts", "ktest", "mm", "shell"]
+    assert "cpu" in graph["interrupts"], "the IRQ layer registers with the IDT"
+    assert folder_cycles(graph) == [], graph
+
+
 def test_the_checkers_see_a_broken_tree(tmp_path):
     """A made-up kernel that breaks both rules."""
     files = {
         "cpu/exceptions.c": '#include "ktest/ktest.h"\n#include "console.h"\n',
+        "cpu/idt.c": '#include "interrupts/irq.h"\n',
+        "interrupts/irq.c": '#include "cpu/idt.h"\n',
+        "drivers/timer.c": '#include "interrupts/irq.h"\n',
+        "mm/paging_test.c": '#include "drivers/timer.h"\n',
         "mm/memory.c": '#include "mm/memory_selftest.h"\n',
         "console.h": '#include "cpu/control_registers.h"\n',
         "ktest/ktest.h": "",
+        "ktest/ktest.c": '#include "cpu/exceptions.h"\n',
         "mm/memory_selftest.h": "",
         "mm/frames_test.c": '#include "ktest/ktest.h"\n',
         "main.c": '#include "ktest/ktest.h"\n',
@@ -106,3 +154,10 @@ def test_the_checkers_see_a_broken_tree(tmp_path):
     ]
     assert base_headers_including_folders(includes) == [
         ("console.h", "cpu/control_registers.h")]
+    graph = folder_graph(includes)
+    assert graph["drivers"] == {"interrupts"}
+    assert graph["mm"] == set(), "a test file's includes are no dependency"
+    assert folder_cycles(graph) == [["cpu", "interrupts", "cpu"],
+                                    ["cpu", "ktest", "cpu"]]
+    assert folder_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [
+        ["a", "b", "c", "a"]]
