@@ -14,7 +14,6 @@
 
 #include <libk/string.h>
 
-#include "cmdline.h"
 #include "console.h"
 #include "cpu/control_registers.h"
 #include "cpu/exceptions.h"
@@ -36,8 +35,6 @@ static struct ktest_context runner_context;
 static const struct ktest *current_test;
 static bool current_failed;
 static bool current_faulted;
-
-#define CMDLINE_TEST_WORD "test"
 
 _Noreturn void ktest_fail(const char *file, int line, const char *message)
 {
@@ -169,14 +166,4 @@ unsigned int ktest_run(const char *pattern)
 
     kprintf("ktest: %u passed, %u failed\n", passed, failed);
     return failed;
-}
-
-bool ktest_requested(const char *cmdline, char *pattern, unsigned int pattern_size)
-{
-    if (cmdline_has(cmdline, CMDLINE_TEST_WORD)) {
-        pattern[0] = '\0';
-        return true;
-    }
-    /* test=PATTERN */
-    return cmdline_value(cmdline, CMDLINE_TEST_WORD "=", pattern, pattern_size);
 }

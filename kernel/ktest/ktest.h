@@ -139,8 +139,4 @@ void ktest_probe_arm(unsigned int vector);
 /* True (and *fault filled) when the armed exception happened; disarms. */
 bool ktest_probe_take(struct ktest_fault *fault);
 
-/* The kernel command line asks for tests: `test` or `test=PATTERN`.
- * Returns true and sets *pattern (NULL for all) if so. */
-bool ktest_requested(const char *cmdline, char *pattern, unsigned int pattern_size);
-
 #endif
