@@ -3,7 +3,9 @@
  *
  * A kernel exception is a kernel bug (or a fault someone provoked on
  * purpose, cpu/fault_demo.c): report everything that helps find it, then
- * stop. The report goes to every console:
+ * stop. (Only a claim handler, exceptions.h, may take one first; the
+ * shipped kernel sets none, the in-kernel tests do.) The report goes to
+ * every console:
  *
  *   EXCEPTION: Page fault (#PF), vector 14, error code 0x0000000000000002
  *     page fault at CR2=0x00007ffffffff000: not present, write, kernel mode

@@ -32,23 +32,26 @@
  * A test that wants to look at an exception and carry on (the error code,
  * CR2) probes it instead; see ktest_probe_arm below.
  *
- * Where the tests live: in the one kernel that ships. Every *_test.c file
- * and ktest/ are compiled and linked into the same kernel.elf as the rest
- * (kernel/Makefile lists them apart, in TEST_C_SOURCES), and nothing of them
- * runs unless the command line says `test`. We keep one kernel because the
- * tests are then about the very binary the image boots: the same
- * addresses, section permissions and segments the loader maps (the paging
- * and exception tests write to its real .text and .rodata, and the symbol
- * table they read is its own), one build, and one image for QEMU, Bochs and
- * the tests alike. A separate test kernel would leave the shipped one
- * much smaller (the tests' code and constants, about 34 KB, are more than
- * the production code's, about 28 KB) but would test a different link,
- * and every boot test would need an image of each. The price of the one
- * kernel is its size, and a rule, which
+ * Where the tests live: in the one kernel that ships. Every *_test.c
+ * file, the memory self-tests and ktest/ are compiled and linked into the
+ * same kernel.elf as the rest (kernel/Makefile lists them apart, in
+ * TEST_C_SOURCES), and none of them runs unless the command line asks
+ * (`test`, `memory-selftest=NAME`). We keep one kernel because the tests
+ * are then about the very binary the image boots: the same addresses,
+ * section permissions and segments the loader maps (the paging and
+ * exception tests write to its real .text and .rodata, and the symbol
+ * table they read is its own), with one build and one image for QEMU,
+ * Bochs and the tests alike. A separate test kernel would leave the
+ * shipped one much smaller (the tests' code and constants outweigh the
+ * production code's: about 37 KB against 28 KB when this was written,
+ * `size` on the objects), but it would test a different link, and every
+ * boot test would need an image of each.
+ *
+ * The price of the one kernel is its size, and a rule, which
  * tests/test_kernel_structure.py enforces: no production file includes a
- * ktest/ header, except main.c, which decides what the boot runs; the
+ * ktest/ header, except main.c, which decides what a boot runs. The
  * exception path knows only its claim hook (cpu/exceptions.h), which the
- * runner sets while tests run.
+ * runner sets while tests run and clears afterwards.
  */
 #ifndef KERNEL_KTEST_H
 #define KERNEL_KTEST_H
