@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include <libk/align.h>
+
 #include "byte_order.h"
 
 /* loader_fields.h mirrors loader_fields.inc; these sizes are what the NASM
@@ -15,13 +17,14 @@ _Static_assert(sizeof(struct stage2_header) == 32 + STAGE2_CMDLINE_MAX,
 _Static_assert(STAGE1_DAP_OFFSET + sizeof(struct disk_address_packet) <= MBR_DISK_SIGNATURE_OFFSET,
                "the DAP must end before the disk signature");
 
+/* align_up (libk/align.h) rounds to powers of two only. */
+_Static_assert((KERNEL_ALIGN_SECTORS & (KERNEL_ALIGN_SECTORS - 1)) == 0,
+               "KERNEL_ALIGN_SECTORS must be a power of two");
+_Static_assert((IMAGE_ALIGN_SECTORS & (IMAGE_ALIGN_SECTORS - 1)) == 0,
+               "IMAGE_ALIGN_SECTORS must be a power of two");
+
 #define DAP_AT(field) (STAGE1_DAP_OFFSET + offsetof(struct disk_address_packet, field))
 #define HDR_AT(field) offsetof(struct stage2_header, field)
-
-static uint64_t align_up(uint64_t value, uint64_t alignment)
-{
-    return (value + alignment - 1) / alignment * alignment;
-}
 
 void layout_compute(struct disk_layout *l, uint32_t stage2_bytes, uint32_t kernel_bytes)
 {

@@ -16,8 +16,8 @@
 #include <libk/string.h>
 
 #include "cpu/control_registers.h"
-#include "serial.h"
-#include "vga.h"
+#include "drivers/serial.h"
+#include "drivers/vga.h"
 
 /*
  * kprintf formats into this much stack before printing. Longer output is

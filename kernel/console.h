@@ -20,9 +20,9 @@ void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vkprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 /*
- * Input. The keyboard (interrupts/keyboard.c) and COM1 (interrupts/
- * serial_input.c) both append to one ring buffer; readers take characters
- * in arrival order. What arrives:
+ * Input. The keyboard (drivers/keyboard.c) and COM1 (drivers/serial.c)
+ * both append to one ring buffer; readers take characters in arrival
+ * order. What arrives:
  *   - printable ASCII as is;
  *   - Enter as '\n' (a serial CR is turned into '\n', and an LF right after
  *     a CR is dropped, so a terminal's CR LF counts once);

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "console.h"
-#include "interrupts/serial_input.h"
+#include "drivers/serial.h"
 #include "ktest/ktest.h"
 
 #define OVERFLOW_EXTRA 10

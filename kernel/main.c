@@ -4,11 +4,13 @@
  * This kernel checks that a compatible loader started it, sets up its own
  * CPU tables (GDT, TSS, IDT) and hardware interrupts (PIC, timer, keyboard,
  * serial input) and memory management, prints what the loader handed over
- * in struct boot_info, and then runs the shell (shell/shell.c). The command line can ask it to end the
- * QEMU virtual machine ("qemu-exit"), to exercise the panic path
+ * in struct boot_info, and then runs the shell (shell/shell.c). The command
+ * line, parsed once into struct kernel_options (cmdline.h), can ask it to
+ * end the QEMU virtual machine ("qemu-exit"), to exercise the panic path
  * ("panic-test"), to provoke a CPU exception ("fault=KIND", see
- * cpu/fault_demo.h) and to run the in-kernel tests ("test"), which is how
- * the automated tests drive it.
+ * cpu/fault_demo.h), to make a mistake the memory allocators must catch
+ * ("memory-selftest=NAME") and to run the in-kernel tests ("test"), which
+ * is how the automated tests drive it.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -19,16 +21,19 @@
 #include "boot_info.h"
 #include "boot_report.h"
 #include "cmdline.h"
-#include "ktest/ktest.h"
 #include "console.h"
-#include "cpu.h"
 #include "cpu/fault_demo.h"
+#include "cpu/halt.h"
 #include "cpu/gdt.h"
 #include "cpu/idt.h"
+#include "drivers/keyboard.h"
+#include "drivers/serial.h"
+#include "drivers/timer.h"
 #include "interrupts/interrupts.h"
-#include "interrupts/timer.h"
+#include "ktest/ktest.h"
 #include "magic_break.h"
 #include "mm/memory.h"
+#include "mm/memory_selftest.h"
 #include "panic.h"
 #include "qemu_exit.h"
 #include "shell/shell.h"
@@ -36,15 +41,6 @@
 /* The loader promises that at least [0, 4 GiB) is identity-mapped at entry
  * (docs/boot-protocol.md); anything outside it would page-fault. */
 #define GUARANTEED_IDENTITY_MAP_END 0x100000000ull
-
-
-/* Command-line words this kernel understands. */
-#define CMDLINE_QEMU_EXIT "qemu-exit"
-#define CMDLINE_PANIC_TEST "panic-test"
-#define CMDLINE_FAULT_PREFIX "fault="
-/* ... and "test" / "test=PATTERN": see ktest/ktest.h. */
-#define TEST_PATTERN_MAX 64
-#define FAULT_KIND_MAX 16
 
 
 _Noreturn void kernel_main(const struct boot_info *boot_info);
@@ -82,8 +78,11 @@ _Noreturn void kernel_main(const struct boot_info *boot_info)
     console_init();
     check_boot_info(boot_info);
 
-    bool qemu_exit_requested = cmdline_has(boot_info->cmdline, CMDLINE_QEMU_EXIT);
-    panic_set_qemu_exit(qemu_exit_requested);
+    /* The command line, read once (cmdline.h); its parts go where they
+     * are needed. */
+    struct kernel_options options;
+    kernel_options_parse(boot_info->cmdline, &options);
+    panic_set_qemu_exit(options.qemu_exit);
 
     kprintf("Kernel: running in 64-bit long mode\n");
 
@@ -94,32 +93,39 @@ _Noreturn void kernel_main(const struct boot_info *boot_info)
 
     /* Frames, paging (with the guard page below this stack), the heap. */
     memory_init(boot_info);
+    /* A mistake on purpose, if the command line asks for one: the
+     * allocators must catch it and panic (mm/memory_selftest.h). */
+    if (options.memory_selftest)
+        memory_selftest(options.memory_selftest_name);
 
+    /* The PICs and IRQ dispatch, then the drivers, each taking its line:
+     * the PIT (IRQ 0), the keyboard (IRQ 1), COM1's input (IRQ 4). */
     interrupts_init();
+    timer_init();
+    keyboard_init();
+    serial_input_init();
     __asm__ volatile("sti");
     kprintf("Kernel: GDT, IDT, PIC, timer (%u Hz), keyboard and serial input ready\n",
             (unsigned int)TIMER_FREQUENCY_HZ);
 
-    if (cmdline_has(boot_info->cmdline, CMDLINE_PANIC_TEST))
+    if (options.panic_test)
         panic("panic-test requested on the command line");
 
-    char fault_kind[FAULT_KIND_MAX];
-    if (cmdline_value(boot_info->cmdline, CMDLINE_FAULT_PREFIX, fault_kind, sizeof fault_kind)) {
-        kprintf("Kernel: provoking fault \"%s\"\n", fault_kind);
-        fault_provoke(fault_kind);
-        panic("unknown fault kind \"%s\" (known: %s)", fault_kind, FAULT_DEMO_KINDS);
+    if (options.provoke_fault) {
+        kprintf("Kernel: provoking fault \"%s\"\n", options.fault_kind);
+        fault_provoke(options.fault_kind);
+        panic("unknown fault kind \"%s\" (known: %s)", options.fault_kind, FAULT_DEMO_KINDS);
     }
 
-    char test_pattern[TEST_PATTERN_MAX];
-    if (ktest_requested(boot_info->cmdline, test_pattern, sizeof test_pattern)) {
-        unsigned int failed = ktest_run(test_pattern);
+    if (options.run_tests) {
+        unsigned int failed = ktest_run(options.test_pattern);
         qemu_exit(failed == 0 ? QEMU_EXIT_SUCCESS : QEMU_EXIT_FAILURE);
         halt_forever();     /* not under QEMU: stop here, the results are printed */
     }
 
     boot_report_print(boot_info);
 
-    if (qemu_exit_requested) {
+    if (options.qemu_exit) {
         kprintf("Kernel: boot complete, halting\n");
         qemu_exit(QEMU_EXIT_SUCCESS);
         halt_forever();     /* no debug-exit device after all */

@@ -6,7 +6,7 @@
 #include <stdarg.h>
 
 #include "console.h"
-#include "cpu.h"
+#include "cpu/halt.h"
 #include "qemu_exit.h"
 
 static bool exit_qemu_on_panic;

@@ -11,6 +11,7 @@
 #ifndef KERNEL_CPU_CONTROL_REGISTERS_H
 #define KERNEL_CPU_CONTROL_REGISTERS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 static inline uint64_t read_cr2(void)
@@ -96,6 +97,19 @@ static inline void cpuid(uint32_t leaf, uint32_t *eax, uint32_t *ebx, uint32_t *
                          uint32_t *edx)
 {
     __asm__ volatile("cpuid" : "=a"(*eax), "=b"(*ebx), "=c"(*ecx), "=d"(*edx) : "a"(leaf), "c"(0));
+}
+
+/* Whether the CPU can do no-execute pages: CPUID 80000001h EDX bit 20,
+ * asked only when leaf 80000000h says the extended leaves go that far
+ * (EAX is the highest one); a CPU without that leaf has no NX. */
+static inline bool cpu_has_no_execute(void)
+{
+    uint32_t max_extended, eax, ebx, ecx, edx;
+    cpuid(CPUID_EXTENDED_MAX, &max_extended, &ebx, &ecx, &edx);
+    if (max_extended < CPUID_EXTENDED_FEATURES)
+        return false;
+    cpuid(CPUID_EXTENDED_FEATURES, &eax, &ebx, &ecx, &edx);
+    return (edx & CPUID_EDX_NO_EXECUTE) != 0;
 }
 
 #endif

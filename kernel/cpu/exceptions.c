@@ -3,7 +3,9 @@
  *
  * A kernel exception is a kernel bug (or a fault someone provoked on
  * purpose, cpu/fault_demo.c): report everything that helps find it, then
- * stop. The report goes to every console:
+ * stop. (Only a claim handler, exceptions.h, may take one first; the
+ * shipped kernel sets none, the in-kernel tests do.) The report goes to
+ * every console:
  *
  *   EXCEPTION: Page fault (#PF), vector 14, error code 0x0000000000000002
  *     page fault at CR2=0x00007ffffffff000: not present, write, kernel mode
@@ -23,7 +25,6 @@
 #include "console.h"
 #include "cpu/backtrace.h"
 #include "cpu/control_registers.h"
-#include "ktest/ktest.h"
 #include "panic.h"
 
 static const char *const exception_names[32] = {
@@ -53,28 +54,12 @@ static const char *const exception_names[32] = {
     [30] = "Security exception (#SX)",
 };
 
-static struct exception_record last_expected;
+/* See exceptions.h; NULL in the shipped kernel, set by ktest while it runs. */
+static exception_claim_handler claim_handler;
 
-volatile uint64_t exception_probe_resume;
-static volatile int probe_vector = -1;       /* -1: not armed */
-static volatile bool probe_fired;
-
-void exception_probe_arm(unsigned int vector)
+void exception_set_claim_handler(exception_claim_handler handler)
 {
-    probe_fired = false;
-    exception_probe_resume = 0;
-    probe_vector = (int)vector;
-}
-
-bool exception_probe_take(struct exception_record *record)
-{
-    bool fired = probe_fired;
-    probe_vector = -1;
-    exception_probe_resume = 0;
-    probe_fired = false;
-    if (fired)
-        *record = last_expected;
-    return fired;
+    claim_handler = handler;
 }
 
 const char *exception_name(unsigned int vector)
@@ -82,11 +67,6 @@ const char *exception_name(unsigned int vector)
     if (vector < 32 && exception_names[vector] != NULL)
         return exception_names[vector];
     return "reserved";
-}
-
-const struct exception_record *exceptions_last(void)
-{
-    return &last_expected;
 }
 
 static void print_page_fault(uint64_t cr2, uint64_t error_code)
@@ -135,34 +115,9 @@ void exception_handle(struct interrupt_frame *frame)
     /* Read CR2 first: a later page fault (there should be none) would
      * overwrite it. */
     uint64_t cr2 = frame->vector == EXCEPTION_PAGE_FAULT ? read_cr2() : 0;
-    const struct exception_record record = {
-        .vector = (unsigned int)frame->vector,
-        .error_code = frame->error_code,
-        .rip = frame->rip,
-        .cr2 = cr2,
-        .count = last_expected.count + 1,
-    };
 
-    /* A test that expects this exception jumps back to its runner from
-     * inside ktest_handle_exception and never returns here, so record it
-     * first (restored below when nobody expected it). The
-     * CPU cleared IF on entry (interrupt gate); give the test runner back
-     * the interrupt state the test had, or the timer would stop for good. */
-    struct exception_record previous = last_expected;
-    last_expected = record;
-    if (frame->rflags & RFLAGS_INTERRUPT_ENABLE)
-        __asm__ volatile("sti");
-    ktest_handle_exception((unsigned int)frame->vector, frame->error_code, frame->rip);
-    __asm__ volatile("cli");
-
-    /* A probe (see exceptions.h) continues at the address it named. */
-    if (probe_vector == (int)frame->vector && exception_probe_resume != 0) {
-        frame->rip = exception_probe_resume;
-        probe_vector = -1;
-        probe_fired = true;
+    if (claim_handler != NULL && claim_handler(frame, cr2))
         return;
-    }
-    last_expected = previous;
 
     print_report(frame, cr2);
     panic("unhandled CPU exception: %s at RIP 0x%016llx",

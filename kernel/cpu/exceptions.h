@@ -41,46 +41,32 @@ enum exception_vector {
 #define PF_ERROR_RESERVED_BIT 0x08       /* RSVD: a reserved bit was set in a paging entry */
 #define PF_ERROR_INSTRUCTION_FETCH 0x10  /* I/D: the access was an instruction fetch */
 
-/* An exception a test expected or probed, for the test to inspect. */
-struct exception_record {
-    unsigned int vector;
-    uint64_t error_code;
-    uint64_t rip;
-    uint64_t cr2;                        /* the faulting address, for #PF only */
-    uint64_t count;                      /* how many expected exceptions so far */
-};
-
-/* Handle vector 0-31: hand it to a ktest that expects it, else print the
- * full report and panic (halts; ends QEMU with the failure status when
- * the command line has qemu-exit). */
+/* Handle vector 0-31: offer it to the claim handler, if one is set, else
+ * print the full report and panic (halts; ends QEMU with the failure
+ * status when the command line has qemu-exit). */
 void exception_handle(struct interrupt_frame *frame);
 
 /* The exception's short name ("Page fault (#PF)"), "reserved" for holes. */
 const char *exception_name(unsigned int vector);
 
-/* The last exception a test expected or probed (count 0: none yet). */
-const struct exception_record *exceptions_last(void);
-
 /*
- * Probing: survive one exception and continue, for tests that want to
- * look at the error code and CR2 (a KTEST_EXPECT_FAULT test ends at the
- * fault). Arm with the vector; then, in the same asm statement as the
- * faulting instruction, store the address to continue at into
- * exception_probe_resume:
+ * The one hook of the exception path: a handler that sees each exception
+ * before it is reported and may claim it. It runs inside the exception,
+ * with interrupts off (interrupt gates clear IF), on the stack the
+ * exception arrived on (for #DF, NMI and #MC their IST stack). `cr2` is
+ * CR2 as read on entry for a page fault, 0 for other vectors.
  *
- *     exception_probe_arm(EXCEPTION_PAGE_FAULT);
- *     __asm__ volatile("leaq 1f(%%rip), %%rax\n\t"
- *                      "movq %%rax, exception_probe_resume(%%rip)\n\t"
- *                      "movb $1, (%0)\n"          // faults
- *                      "1:" : : "r"(address) : "rax", "memory");
- *     bool fired = exception_probe_take(&record);
+ * It returns false to let the report and the panic follow; true when it
+ * has dealt with the exception, and the CPU then returns to frame->rip
+ * (which it may have changed); or it does not return at all, as the
+ * in-kernel tests' handler does when it jumps back to its runner.
  *
- * The handler then records the exception and returns to that address
- * instead of reporting it. One exception per arming.
+ * The shipped kernel runs without one: only the test runner (ktest/)
+ * sets it, for the faults its tests expect, and clears it again.
  */
-extern volatile uint64_t exception_probe_resume;
-void exception_probe_arm(unsigned int vector);
-/* True (and *record filled) when the armed exception happened; disarms. */
-bool exception_probe_take(struct exception_record *record);
+typedef bool (*exception_claim_handler)(struct interrupt_frame *frame, uint64_t cr2);
+
+/* Set the claim handler; NULL removes it. */
+void exception_set_claim_handler(exception_claim_handler handler);
 
 #endif

@@ -24,38 +24,38 @@ static const uint8_t rodata_ret[16] __attribute__((aligned(16))) = {OPCODE_RET};
 void kernel_main(void);   /* any function in .text will do */
 
 /* Each probe: arm, fault once in the asm statement, land on label 1. */
-static bool probe_write(uintptr_t address, struct exception_record *record)
+static bool probe_write(uintptr_t address, struct ktest_fault *fault)
 {
-    exception_probe_arm(EXCEPTION_PAGE_FAULT);
+    ktest_probe_arm(EXCEPTION_PAGE_FAULT);
     __asm__ volatile("leaq 1f(%%rip), %%rax\n\t"
-                     "movq %%rax, exception_probe_resume(%%rip)\n\t"
+                     "movq %%rax, ktest_probe_resume(%%rip)\n\t"
                      "movb $0, (%0)\n"
                      "1:"
                      : : "r"(address) : "rax", "memory");
-    return exception_probe_take(record);
+    return ktest_probe_take(fault);
 }
 
-static bool probe_read(unsigned int vector, uintptr_t address, struct exception_record *record)
+static bool probe_read(unsigned int vector, uintptr_t address, struct ktest_fault *fault)
 {
-    exception_probe_arm(vector);
+    ktest_probe_arm(vector);
     __asm__ volatile("leaq 1f(%%rip), %%rax\n\t"
-                     "movq %%rax, exception_probe_resume(%%rip)\n\t"
+                     "movq %%rax, ktest_probe_resume(%%rip)\n\t"
                      "movb (%0), %%al\n"
                      "1:"
                      : : "r"(address) : "rax", "memory");
-    return exception_probe_take(record);
+    return ktest_probe_take(fault);
 }
 
 /* JMP, not CALL: the fetch fault then leaves nothing on the stack. */
-static bool probe_execute(uintptr_t address, struct exception_record *record)
+static bool probe_execute(uintptr_t address, struct ktest_fault *fault)
 {
-    exception_probe_arm(EXCEPTION_PAGE_FAULT);
+    ktest_probe_arm(EXCEPTION_PAGE_FAULT);
     __asm__ volatile("leaq 1f(%%rip), %%rax\n\t"
-                     "movq %%rax, exception_probe_resume(%%rip)\n\t"
+                     "movq %%rax, ktest_probe_resume(%%rip)\n\t"
                      "jmp *%0\n"
                      "1:"
                      : : "r"(address) : "rax", "memory");
-    return exception_probe_take(record);
+    return ktest_probe_take(fault);
 }
 
 KTEST_EXPECT_FAULT(exception_ud2_is_invalid_opcode, EXCEPTION_INVALID_OPCODE)
@@ -97,7 +97,7 @@ KTEST_EXPECT_FAULT(exception_stack_overflow_hits_guard_page_as_double_fault,
 
 KTEST(exception_rodata_write_error_code_is_present_write)
 {
-    struct exception_record r;
+    struct ktest_fault r;
     KASSERT(probe_write((uintptr_t)rodata_ret, &r));
     KASSERT_EQ(r.vector, EXCEPTION_PAGE_FAULT);
     KASSERT_EQ(r.cr2, (uintptr_t)rodata_ret);
@@ -108,7 +108,7 @@ KTEST(exception_rodata_write_error_code_is_present_write)
 
 KTEST(exception_text_write_error_code_is_present_write)
 {
-    struct exception_record r;
+    struct ktest_fault r;
     KASSERT(probe_write((uintptr_t)kernel_main, &r));
     KASSERT_EQ(r.cr2, (uintptr_t)kernel_main);
     KASSERT_EQ(r.error_code & (PF_ERROR_PRESENT | PF_ERROR_WRITE), PF_ERROR_PRESENT | PF_ERROR_WRITE);
@@ -116,7 +116,7 @@ KTEST(exception_text_write_error_code_is_present_write)
 
 KTEST(exception_unmapped_read_is_not_present)
 {
-    struct exception_record r;
+    struct ktest_fault r;
     KASSERT(probe_read(EXCEPTION_PAGE_FAULT, UNMAPPED_ADDRESS, &r));
     KASSERT_EQ(r.cr2, UNMAPPED_ADDRESS);
     KASSERT_EQ(r.error_code & (PF_ERROR_PRESENT | PF_ERROR_WRITE), 0);
@@ -124,7 +124,7 @@ KTEST(exception_unmapped_read_is_not_present)
 
 KTEST(exception_guard_page_below_stack_is_not_present)
 {
-    struct exception_record r;
+    struct ktest_fault r;
     uintptr_t guard = kernel_stack_guard_page();
     KASSERT(probe_read(EXCEPTION_PAGE_FAULT, guard + 8, &r));
     KASSERT_EQ(r.cr2, guard + 8);
@@ -133,7 +133,7 @@ KTEST(exception_guard_page_below_stack_is_not_present)
 
 KTEST(exception_non_canonical_read_is_gp_with_error_code_zero)
 {
-    struct exception_record r;
+    struct ktest_fault r;
     KASSERT(probe_read(EXCEPTION_GENERAL_PROTECTION, NON_CANONICAL_ADDRESS, &r));
     KASSERT_EQ(r.vector, EXCEPTION_GENERAL_PROTECTION);
     KASSERT_EQ(r.error_code, 0);
@@ -141,7 +141,7 @@ KTEST(exception_non_canonical_read_is_gp_with_error_code_zero)
 
 KTEST(exception_executing_rodata_is_instruction_fetch_fault)
 {
-    struct exception_record r;
+    struct ktest_fault r;
     if (!paging_nx_enabled())
         return;     /* without NX every present page is executable */
     KASSERT(probe_execute((uintptr_t)rodata_ret, &r));
@@ -153,7 +153,7 @@ KTEST(exception_executing_rodata_is_instruction_fetch_fault)
 
 KTEST(exception_executing_the_stack_is_instruction_fetch_fault)
 {
-    struct exception_record r;
+    struct ktest_fault r;
     volatile uint8_t code[16] = {OPCODE_RET};
     if (!paging_nx_enabled())
         return;

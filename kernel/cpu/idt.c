@@ -6,13 +6,13 @@
  */
 #include "cpu/idt.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cpu/descriptor_table.h"
 #include "cpu/exceptions.h"
 #include "cpu/gdt.h"
 #include "cpu/interrupt_frame.h"
-#include "interrupts/irq.h"
 
 #define IDT_ENTRIES 256
 
@@ -73,10 +73,17 @@ void idt_init(void)
     __asm__ volatile("lidt %0" : : "m"(idtr) : "memory");
 }
 
+static interrupt_handler irq_handler;
+
+void idt_set_irq_handler(interrupt_handler handler)
+{
+    irq_handler = handler;
+}
+
 void interrupt_dispatch(struct interrupt_frame *frame)
 {
     if (frame->vector < IDT_EXCEPTION_VECTORS)
         exception_handle(frame);
-    else
-        irq_handle(frame);
+    else if (irq_handler != NULL)
+        irq_handler(frame);
 }

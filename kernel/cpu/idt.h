@@ -8,6 +8,8 @@
 #ifndef KERNEL_CPU_IDT_H
 #define KERNEL_CPU_IDT_H
 
+#include "cpu/interrupt_frame.h"
+
 #define IDT_EXCEPTION_VECTORS 32      /* 0-31 are reserved for the CPU (SDM 6.2) */
 #define IDT_IRQ_BASE_VECTOR 32        /* where pic.c puts IRQ 0 */
 #define IDT_IRQ_VECTORS 16
@@ -17,5 +19,17 @@
  * IST stacks for #DF, NMI and #MC, and the 16 IRQ vectors) and load it.
  * Call after gdt_init(): the gates name the kernel code selector. */
 void idt_init(void);
+
+/*
+ * Where vectors 32-47 go. interrupt_dispatch, the one C entry point of
+ * every interrupt, hands exceptions (0-31) to exception_handle and every
+ * other vector to this handler. The IDT does not know who handles IRQs:
+ * the IRQ layer (interrupts/irq.c) registers itself here, so that cpu/
+ * depends on nothing above it. Until then such a vector is ignored (none
+ * can arrive: the PICs still point at their BIOS vectors and interrupts
+ * are off).
+ */
+typedef void (*interrupt_handler)(struct interrupt_frame *frame);
+void idt_set_irq_handler(interrupt_handler handler);
 
 #endif

@@ -1,20 +1,18 @@
 /*
- * interrupts.c - the order in which hardware interrupts come up.
+ * interrupts.c - hardware interrupts come up: the PICs, then the IRQ
+ * dispatch behind vectors 32-47.
  */
 #include "interrupts/interrupts.h"
 
 #include "cpu/idt.h"
-#include "interrupts/keyboard.h"
+#include "interrupts/irq.h"
 #include "interrupts/pic.h"
-#include "interrupts/serial_input.h"
-#include "interrupts/timer.h"
 
 void interrupts_init(void)
 {
     /* First move the PICs off the exception vectors (every line masked),
-     * then let each driver unmask its own line. */
+     * then let the IDT send their vectors here; each driver unmasks its
+     * own line when it registers. */
     pic_init(IDT_IRQ_BASE_VECTOR);
-    timer_init();
-    keyboard_init();
-    serial_input_init();
+    idt_set_irq_handler(irq_handle);
 }

@@ -5,9 +5,10 @@
 #define KERNEL_INTERRUPTS_INTERRUPTS_H
 
 /*
- * Remap the PICs to vectors 32-47, then start the timer (IRQ 0), the
- * keyboard (IRQ 1) and serial input (IRQ 4). Needs idt_init() first.
- * Interrupts stay off: the caller enables them (STI) when ready.
+ * Remap the PICs to vectors 32-47, every line masked, and route those
+ * vectors to the IRQ dispatch (irq.h). Needs idt_init() first. Then the
+ * drivers can take their lines (irq_register unmasks each); interrupts
+ * stay off until the caller enables them (STI).
  */
 void interrupts_init(void);
 

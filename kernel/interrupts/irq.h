@@ -25,7 +25,8 @@ typedef void (*irq_handler)(void);
  */
 bool irq_register(unsigned int irq, irq_handler handler);
 
-/* Called by interrupt_dispatch for vectors 32-47. */
+/* For vectors 32-47: call the line's handler, then send the EOI.
+ * interrupts_init() has the IDT call it (idt_set_irq_handler). */
 void irq_handle(struct interrupt_frame *frame);
 
 /* How many spurious IRQ 7/15 were seen (for the curious and the tests). */

@@ -14,8 +14,10 @@
 
 #include <libk/string.h>
 
-#include "cmdline.h"
 #include "console.h"
+#include "cpu/control_registers.h"
+#include "cpu/exceptions.h"
+#include "cpu/interrupt_frame.h"
 
 /* The .ktests section, collected by the linker (linker.ld). */
 extern const struct ktest __ktests_start[];
@@ -33,8 +35,6 @@ static struct ktest_context runner_context;
 static const struct ktest *current_test;
 static bool current_failed;
 static bool current_faulted;
-
-#define CMDLINE_TEST_WORD "test"
 
 _Noreturn void ktest_fail(const char *file, int line, const char *message)
 {
@@ -54,14 +54,65 @@ _Noreturn void ktest_fail_values(const char *file, int line, const char *express
     ktest_resume(&runner_context);
 }
 
-bool ktest_handle_exception(unsigned int vector, uint64_t error_code, uint64_t rip)
+volatile uint64_t ktest_probe_resume;
+static volatile int probe_vector = -1;       /* -1: not armed */
+static volatile bool probe_fired;
+static struct ktest_fault probe_fault;
+
+void ktest_probe_arm(unsigned int vector)
 {
-    if (current_test == NULL || current_test->expected_fault != (int)vector)
-        return false;
-    kprintf("ktest: expected exception %u (error code 0x%llx) at 0x%016llx\n", vector,
-            (unsigned long long)error_code, (unsigned long long)rip);
-    current_faulted = true;
-    ktest_resume(&runner_context);
+    probe_fired = false;
+    ktest_probe_resume = 0;
+    probe_vector = (int)vector;
+}
+
+bool ktest_probe_take(struct ktest_fault *fault)
+{
+    bool fired = probe_fired;
+    probe_vector = -1;
+    ktest_probe_resume = 0;
+    probe_fired = false;
+    if (fired)
+        *fault = probe_fault;
+    return fired;
+}
+
+/*
+ * The exception hook (cpu/exceptions.h) while tests run. An exception the
+ * running test expects ends that test: back to the runner, never to the
+ * exception path. An armed probe's exception continues at the probe's
+ * address. Anything else is reported as usual (false).
+ */
+static bool claim_exception(struct interrupt_frame *frame, uint64_t cr2)
+{
+    unsigned int vector = (unsigned int)frame->vector;
+
+    if (current_test != NULL && current_test->expected_fault == (int)vector) {
+        kprintf("ktest: expected exception %u (error code 0x%llx) at 0x%016llx\n", vector,
+                (unsigned long long)frame->error_code, (unsigned long long)frame->rip);
+        current_faulted = true;
+        /* We leave the handler without IRETQ, which would have restored
+         * RFLAGS.IF: the CPU cleared IF on entry (interrupt gate), so give
+         * the runner back the interrupt state the test had, or the timer
+         * would stop for good. */
+        if (frame->rflags & RFLAGS_INTERRUPT_ENABLE)
+            __asm__ volatile("sti");
+        ktest_resume(&runner_context);
+    }
+
+    if (probe_vector == (int)vector && ktest_probe_resume != 0) {
+        probe_fault = (struct ktest_fault){
+            .vector = vector,
+            .error_code = frame->error_code,
+            .rip = frame->rip,
+            .cr2 = cr2,
+        };
+        frame->rip = ktest_probe_resume;
+        probe_vector = -1;
+        probe_fired = true;
+        return true;
+    }
+    return false;
 }
 
 static bool name_matches(const char *name, const char *pattern)
@@ -101,6 +152,8 @@ unsigned int ktest_run(const char *pattern)
     kprintf("ktest: start %u tests%s%s\n", selected,
             pattern && pattern[0] ? " matching " : "", pattern ? pattern : "");
 
+    exception_set_claim_handler(claim_exception);
+
     for (const struct ktest *t = __ktests_start; t < __ktests_end; t++) {
         if (!name_matches(t->name, pattern))
             continue;
@@ -109,16 +162,8 @@ unsigned int ktest_run(const char *pattern)
         else
             failed++;
     }
+    exception_set_claim_handler(NULL);
+
     kprintf("ktest: %u passed, %u failed\n", passed, failed);
     return failed;
-}
-
-bool ktest_requested(const char *cmdline, char *pattern, unsigned int pattern_size)
-{
-    if (cmdline_has(cmdline, CMDLINE_TEST_WORD)) {
-        pattern[0] = '\0';
-        return true;
-    }
-    /* test=PATTERN */
-    return cmdline_value(cmdline, CMDLINE_TEST_WORD "=", pattern, pattern_size);
 }

@@ -26,6 +26,7 @@
  */
 #include "mm/frames.h"
 
+#include <libk/align.h>
 #include <libk/string.h>
 
 #include "panic.h"
@@ -43,16 +44,6 @@ static uint64_t free_total;
 
 static struct frame_reservation reservations[MAX_RESERVATIONS];
 static size_t reservation_count;
-
-static uint64_t align_up(uint64_t value, uint64_t alignment)
-{
-    return (value + alignment - 1) & ~(alignment - 1);
-}
-
-static uint64_t align_down(uint64_t value, uint64_t alignment)
-{
-    return value & ~(alignment - 1);
-}
 
 static void reserve(const char *what, uint64_t start, uint64_t end)
 {

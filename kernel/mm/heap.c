@@ -32,6 +32,7 @@
  */
 #include "mm/heap.h"
 
+#include <libk/align.h>
 #include <libk/string.h>
 
 #include "mm/frames.h"
@@ -79,11 +80,6 @@ _Static_assert(MIN_BLOCK_SIZE % HEAP_ALIGNMENT == 0, "block sizes are multiples 
 static uint64_t heap_start;         /* HEAP_VIRTUAL_BASE */
 static uint64_t heap_end;           /* first byte not mapped */
 static struct block_header *free_list;
-
-static uint64_t align_up(uint64_t value, uint64_t alignment)
-{
-    return (value + alignment - 1) & ~(alignment - 1);
-}
 
 static struct block_footer *footer_of(struct block_header *block)
 {

@@ -13,7 +13,6 @@
 #include "mm/frames.h"
 #include "mm/heap.h"
 #include "mm/kernel_stack.h"
-#include "mm/memory_selftest.h"
 #include "mm/paging.h"
 
 #define MIB (1024ull * 1024ull)
@@ -57,6 +56,4 @@ void memory_init(const struct boot_info *boot_info)
             (unsigned long long)(frames.total * FRAME_SIZE / MIB),
             (unsigned long long)frames.total, (unsigned long long)frames.free,
             (unsigned long long)heap_base());
-
-    memory_selftest(boot_info->cmdline);
 }

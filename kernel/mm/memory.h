@@ -14,9 +14,9 @@
  * Sanitise the loader's memory map, start the frame allocator on it, take
  * over the loader's page tables (WP and NX on, the boot stack's guard page
  * unmapped) and map the heap; print one line saying what came of it.
- * Then run the memory self-test the command line asks for, if any
- * (memory_selftest.h). Call once, right after the boot information is
- * checked; panics if there is no memory to work with.
+ * Call once, right after the boot information is checked; panics if there
+ * is no memory to work with. (The self-tests of memory_selftest.h are
+ * main.c's to run, after this.)
  */
 void memory_init(const struct boot_info *boot_info);
 

@@ -7,7 +7,6 @@
 
 #include <libk/string.h>
 
-#include "cmdline.h"
 #include "console.h"
 #include "mm/frames.h"
 #include "mm/heap.h"
@@ -15,8 +14,6 @@
 #include "mm/paging.h"
 #include "mm/virtual_layout.h"
 
-#define SELFTEST_PREFIX "memory-selftest="
-#define SELFTEST_NAME_MAX 32
 /* A block size that leaves the tail canary unaligned, as most are. */
 #define OVERRUN_BLOCK_BYTES 24u
 
@@ -103,11 +100,8 @@ static const struct {
     {"page-walk", page_walks},
 };
 
-void memory_selftest(const char *cmdline)
+void memory_selftest(const char *name)
 {
-    char name[SELFTEST_NAME_MAX];
-    if (!cmdline_value(cmdline, SELFTEST_PREFIX, name, sizeof name))
-        return;
     for (unsigned int i = 0; i < sizeof selftests / sizeof selftests[0]; i++) {
         if (strcmp(name, selftests[i].name) == 0) {
             kprintf("memory-selftest: %s\n", selftests[i].name);

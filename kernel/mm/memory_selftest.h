@@ -15,7 +15,8 @@
 #ifndef KERNEL_MM_MEMORY_SELFTEST_H
 #define KERNEL_MM_MEMORY_SELFTEST_H
 
-/* Run the self-test `cmdline` asks for, if any. */
-void memory_selftest(const char *cmdline);
+/* Run the self-test called `name` (main.c passes the NAME of
+ * memory-selftest=NAME); say so when there is none of that name. */
+void memory_selftest(const char *name);
 
 #endif

@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 
+#include <libk/align.h>
 #include <libk/string.h>
 
 #include "cpu/control_registers.h"
@@ -56,13 +57,8 @@ void paging_init(void)
     if (!(cr0 & CR0_WRITE_PROTECT))
         write_cr0(cr0 | CR0_WRITE_PROTECT);
 
-    uint32_t max_extended, eax, ebx, ecx, edx = 0;
-    cpuid(CPUID_EXTENDED_MAX, &max_extended, &ebx, &ecx, &edx);
-    edx = 0;
-    if (max_extended >= CPUID_EXTENDED_FEATURES)
-        cpuid(CPUID_EXTENDED_FEATURES, &eax, &ebx, &ecx, &edx);
     uint64_t efer = read_msr(MSR_EFER);
-    if ((edx & CPUID_EDX_NO_EXECUTE) && !(efer & EFER_NO_EXECUTE_ENABLE)) {
+    if (cpu_has_no_execute() && !(efer & EFER_NO_EXECUTE_ENABLE)) {
         efer |= EFER_NO_EXECUTE_ENABLE;
         write_msr(MSR_EFER, efer);
     }
@@ -115,7 +111,7 @@ static enum paging_status split_large_page(uint64_t *entry, int level)
         return PAGING_NO_MEMORY;
     uint64_t large = *entry;
     uint64_t child_span = level_span(level + 1);
-    uint64_t base = large & ENTRY_ADDRESS_MASK & ~(level_span(level) - 1);
+    uint64_t base = align_down(large & ENTRY_ADDRESS_MASK, level_span(level));
     uint64_t bits = large & INHERITED_BITS;
     if (level + 1 == LEVEL_PT) {
         /* 4 KiB pages: no PS bit, and PAT moves from bit 12 to bit 7. */
@@ -133,33 +129,38 @@ static enum paging_status split_large_page(uint64_t *entry, int level)
     return PAGING_OK;
 }
 
+/* What find_entry may do on its way down to the page table entry. */
+enum walk_flags {
+    WALK_CREATE_TABLES = 1 << 0,  /* add the tables that are missing */
+    WALK_SPLIT_LARGE = 1 << 1,    /* split the large pages on the way */
+    WALK_ALLOW_USER = 1 << 2,     /* set U/S in every entry on the way */
+};
+
 /*
- * The page table entry for `virt`. With `create`, missing tables are
- * added; with `split`, large pages on the way are split. Otherwise a
- * missing table gives PAGING_NOT_MAPPED and a large page
- * PAGING_ALREADY_MAPPED.
+ * The page table entry for `virt`, with `walk` a set of WALK_ flags.
+ * Without WALK_CREATE_TABLES a missing table gives PAGING_NOT_MAPPED;
+ * without WALK_SPLIT_LARGE a large page gives PAGING_ALREADY_MAPPED.
  */
-static enum paging_status find_entry(uint64_t virt, bool create, bool split, bool user,
-                                     uint64_t **result)
+static enum paging_status find_entry(uint64_t virt, unsigned int walk, uint64_t **result)
 {
     uint64_t *table = table_at(pml4_physical);
     for (int level = LEVEL_PML4; level < LEVEL_PT; level++) {
         uint64_t *entry = &table[level_index(virt, level)];
         if (!(*entry & ENTRY_PRESENT)) {
-            if (!create)
+            if (!(walk & WALK_CREATE_TABLES))
                 return PAGING_NOT_MAPPED;
             uint64_t next = new_table();
             if (next == 0)
                 return PAGING_NO_MEMORY;
             *entry = next | ENTRY_PRESENT | ENTRY_WRITABLE;
         } else if (level != LEVEL_PML4 && (*entry & ENTRY_LARGE)) {
-            if (!split)
+            if (!(walk & WALK_SPLIT_LARGE))
                 return PAGING_ALREADY_MAPPED;
             enum paging_status status = split_large_page(entry, level);
             if (status != PAGING_OK)
                 return status;
         }
-        if (user)
+        if (walk & WALK_ALLOW_USER)
             *entry |= ENTRY_USER;
         table = table_at(*entry);
     }
@@ -172,7 +173,8 @@ enum paging_status paging_map(uint64_t virt, uint64_t phys, unsigned int flags)
     if (!valid_page(virt) || phys % PAGE_SIZE != 0 || (phys & ~ENTRY_ADDRESS_MASK) != 0)
         return PAGING_BAD_ADDRESS;
     uint64_t *entry;
-    enum paging_status status = find_entry(virt, true, false, flags & PAGE_USER, &entry);
+    unsigned int walk = WALK_CREATE_TABLES | (flags & PAGE_USER ? WALK_ALLOW_USER : 0);
+    enum paging_status status = find_entry(virt, walk, &entry);
     if (status != PAGING_OK)
         return status;
     if (*entry & ENTRY_PRESENT)
@@ -187,7 +189,7 @@ enum paging_status paging_unmap(uint64_t virt)
     if (!valid_page(virt))
         return PAGING_BAD_ADDRESS;
     uint64_t *entry;
-    enum paging_status status = find_entry(virt, false, true, false, &entry);
+    enum paging_status status = find_entry(virt, WALK_SPLIT_LARGE, &entry);
     if (status != PAGING_OK)
         return status;
     if (!(*entry & ENTRY_PRESENT))
@@ -202,7 +204,8 @@ enum paging_status paging_protect(uint64_t virt, unsigned int flags)
     if (!valid_page(virt))
         return PAGING_BAD_ADDRESS;
     uint64_t *entry;
-    enum paging_status status = find_entry(virt, false, true, flags & PAGE_USER, &entry);
+    unsigned int walk = WALK_SPLIT_LARGE | (flags & PAGE_USER ? WALK_ALLOW_USER : 0);
+    enum paging_status status = find_entry(virt, walk, &entry);
     if (status != PAGING_OK)
         return status;
     if (!(*entry & ENTRY_PRESENT))
@@ -231,7 +234,7 @@ bool paging_translate(uint64_t virt, uint64_t *phys, unsigned int *flags)
         if (leaf) {
             uint64_t span = level_span(level);
             if (phys)
-                *phys = (entry & ENTRY_ADDRESS_MASK & ~(span - 1)) + (virt & (span - 1));
+                *phys = align_down(entry & ENTRY_ADDRESS_MASK, span) + (virt & (span - 1));
             if (flags)
                 *flags = (writable ? PAGE_WRITABLE : 0) | (user ? PAGE_USER : 0) |
                          (no_execute ? PAGE_NO_EXECUTE : 0) |

@@ -16,6 +16,8 @@
  */
 #include "mm/paging.h"
 
+#include <libk/align.h>
+
 #include "console.h"
 #include "cpu/control_registers.h"
 #include "mm/page_table.h"
@@ -68,7 +70,7 @@ void paging_walk_print(uint64_t virt)
             continue;
         }
         uint64_t span = level_span(level);
-        uint64_t page = entry & ENTRY_ADDRESS_MASK & ~(span - 1);
+        uint64_t page = align_down(entry & ENTRY_ADDRESS_MASK, span);
         kprintf("%s -> %s page 0x%016llx\n", large ? " PS" : "",
                 level == LEVEL_PDPT ? "1 GiB" : level == LEVEL_PD ? "2 MiB" : "4 KiB",
                 (unsigned long long)page);

@@ -63,14 +63,9 @@ static void unmap_and_free(uint64_t virt)
 KTEST(paging_write_protect_and_no_execute_are_on)
 {
     KASSERT(read_cr0() & CR0_WRITE_PROTECT);
-    uint32_t max, eax, ebx, ecx, edx = 0;
-    cpuid(CPUID_EXTENDED_MAX, &max, &ebx, &ecx, &edx);
-    edx = 0;
-    if (max >= CPUID_EXTENDED_FEATURES)
-        cpuid(CPUID_EXTENDED_FEATURES, &eax, &ebx, &ecx, &edx);
-    bool cpu_has_nx = (edx & CPUID_EDX_NO_EXECUTE) != 0;
-    KASSERT_EQ(paging_nx_enabled(), cpu_has_nx);
-    KASSERT_EQ((read_msr(MSR_EFER) & EFER_NO_EXECUTE_ENABLE) != 0, cpu_has_nx);
+    bool nx = cpu_has_no_execute();
+    KASSERT_EQ(paging_nx_enabled(), nx);
+    KASSERT_EQ((read_msr(MSR_EFER) & EFER_NO_EXECUTE_ENABLE) != 0, nx);
 }
 
 KTEST(paging_map_write_read_unmap)

@@ -19,7 +19,7 @@
 
 #include "console.h"
 #include "cpu/descriptor_table.h"
-#include "cpu.h"
+#include "cpu/halt.h"
 #include "io.h"
 
 #define KBC_STATUS_COMMAND 0x64

@@ -16,7 +16,7 @@
 #include "boot_report.h"
 #include "console.h"
 #include "cpu/fault_demo.h"
-#include "interrupts/timer.h"
+#include "drivers/timer.h"
 #include "mm/frames.h"
 #include "mm/heap.h"
 #include "mm/memory.h"

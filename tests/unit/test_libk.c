@@ -22,6 +22,8 @@
 #include <setjmp.h>
 #include <cmocka.h>   /* needs stdarg.h, stddef.h, setjmp.h, stdint.h first */
 
+#include <libk/align.h>   /* header only, no name the host has */
+
 #include "libk_host.h"
 #include "unit_main.h"
 
@@ -288,6 +290,21 @@ static void test_strstr(void **state)
     /* A partial match must not skip the real one that starts inside it. */
     const char *tricky = "aaab";
     assert_ptr_equal(libk_strstr(tricky, "aab"), tricky + 1);
+}
+
+static void test_align_up_and_down(void **state)
+{
+    (void)state;
+    assert_int_equal(align_down(0, 4096), 0);
+    assert_int_equal(align_up(0, 4096), 0);
+    assert_int_equal(align_down(4095, 4096), 0);
+    assert_int_equal(align_up(1, 4096), 4096);
+    assert_int_equal(align_up(4096, 4096), 4096);
+    assert_int_equal(align_down(4097, 4096), 4096);
+    assert_int_equal(align_up(4097, 4096), 8192);
+    assert_int_equal(align_up(17, 8), 24);             /* sectors, as mkimage */
+    assert_int_equal(align_up(0x100000001ull, 0x200000), 0x100200000ull);
+    assert_int_equal(align_down(UINT64_MAX, 16), UINT64_MAX - 15);
 }
 
 static void test_strlcpy(void **state)
@@ -822,6 +839,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_strchr),
     cmocka_unit_test(test_strrchr),
     cmocka_unit_test(test_strstr),
+    cmocka_unit_test(test_align_up_and_down),
     cmocka_unit_test(test_strlcpy),
     cmocka_unit_test(test_printf_plain_text),
     cmocka_unit_test(test_printf_decimal),

@@ -7,7 +7,7 @@
  * to IRQ 0, each time it wraps: frequency = 1193182 / reload. (Intel 8254 data sheet; ports
  * 0x40-0x43 on the PC.)
  */
-#include "interrupts/timer.h"
+#include "drivers/timer.h"
 
 #include "interrupts/irq.h"
 #include "io.h"

@@ -9,10 +9,12 @@
  * option) names: a file, a terminal, a pipe. The tests read the kernel's
  * output from there.
  */
-#include "serial.h"
+#include "drivers/serial.h"
 
 #include <stdint.h>
 
+#include "console.h"
+#include "interrupts/irq.h"
 #include "io.h"
 
 #define COM1_BASE 0x3F8
@@ -83,7 +85,7 @@ void serial_init(void)
             break;
     }
 
-    /* Output is polled; input interrupts come later (serial_enable_receive_interrupt). */
+    /* Output is polled; input interrupts come later (serial_input_init). */
     outb(COM1_BASE + UART_INTERRUPT_ENABLE, 0x00);
 
     /* Set the baud rate: with DLAB set, ports 0 and 1 are the divisor. */
@@ -134,7 +136,38 @@ bool serial_try_read_byte(uint8_t *byte)
     return true;
 }
 
-void serial_enable_receive_interrupt(void)
+/* Input: the receive interrupt. */
+
+#define CARRIAGE_RETURN '\r'
+#define LINE_FEED '\n'
+
+static bool previous_was_cr;
+
+void serial_input_receive(uint8_t byte)
+{
+    char c = (char)byte;
+    bool was_cr = previous_was_cr;
+    previous_was_cr = c == CARRIAGE_RETURN;
+
+    if (c == LINE_FEED && was_cr)
+        return;                 /* the LF of a CR LF pair: Enter counted already */
+    if (c == CARRIAGE_RETURN)
+        c = '\n';               /* terminals send CR for Enter */
+    else if (byte == CONSOLE_SERIAL_DELETE)
+        c = CONSOLE_BACKSPACE;
+    console_input_push(c);
+}
+
+static void serial_interrupt(void)
+{
+    /* The UART interrupts once for possibly several bytes (its FIFO):
+     * take every byte until LSR bit 0 says there are no more. */
+    uint8_t byte;
+    while (serial_try_read_byte(&byte))
+        serial_input_receive(byte);
+}
+
+static void enable_receive_interrupt(void)
 {
     /* Empty what arrived before anyone listened, and read IIR and MSR once
      * so no old interrupt condition is left pending. */
@@ -146,4 +179,10 @@ void serial_enable_receive_interrupt(void)
 
     outb(COM1_BASE + UART_INTERRUPT_ENABLE, IER_RECEIVED_DATA);
     outb(COM1_BASE + UART_MODEM_CONTROL, MCR_DTR | MCR_RTS | MCR_OUT2);
+}
+
+void serial_input_init(void)
+{
+    irq_register(IRQ_COM1, serial_interrupt);
+    enable_receive_interrupt();
 }

@@ -1,8 +1,8 @@
 /*
  * timer.h - the system tick, from channel 0 of the 8253/8254 PIT.
  */
-#ifndef KERNEL_INTERRUPTS_TIMER_H
-#define KERNEL_INTERRUPTS_TIMER_H
+#ifndef KERNEL_DRIVERS_TIMER_H
+#define KERNEL_DRIVERS_TIMER_H
 
 #include <stdint.h>
 

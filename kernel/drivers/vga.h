@@ -1,8 +1,8 @@
 /*
  * vga.h - output on the VGA text-mode screen.
  */
-#ifndef KERNEL_VGA_H
-#define KERNEL_VGA_H
+#ifndef KERNEL_DRIVERS_VGA_H
+#define KERNEL_DRIVERS_VGA_H
 
 #include <stddef.h>
 

@@ -8,7 +8,7 @@
  * of that memory: the CRT controller draws it at a position we set through
  * I/O ports.
  */
-#include "vga.h"
+#include "drivers/vga.h"
 
 #include <stdint.h>
 

@@ -1,11 +1,11 @@
 /*
- * scancode_test.c - set 1 translation: letters, Shift, Caps Lock, Ctrl,
+ * keyboard_test.c - set 1 translation: letters, Shift, Caps Lock, Ctrl,
  * extended keys and releases.
  */
 #include <libk/string.h>
 
 #include "console.h"
-#include "interrupts/scancode.h"
+#include "drivers/keyboard.h"
 #include "ktest/ktest.h"
 
 /* Make codes used below (set 1). */

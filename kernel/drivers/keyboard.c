@@ -1,16 +1,28 @@
 /*
- * scancode.c - scancode set 1, US layout (see scancode.h).
+ * keyboard.c - read scancodes from the 8042 controller on IRQ 1 and turn
+ * them into console input (see keyboard.h).
  *
- * Make codes from the IBM PC/AT Technical Reference keyboard tables (set 1
- * is the XT numbering): 0x01 Esc, 0x02-0x0B the digit row, 0x10-0x19
- * QWERTYUIOP, 0x1E-0x26 ASDFGHJKL, 0x2C-0x32 ZXCVBNM, and so on.
+ * The BIOS has already set the controller and keyboard up (scancode set 2
+ * translated to set 1, the keyboard's interrupt enabled), so the kernel
+ * only reads: port 0x60 is the data port, port 0x64 the status register,
+ * whose bit 0 says a byte is waiting (IBM PC/AT Technical Reference,
+ * "Keyboard Controller").
  */
-#include "interrupts/scancode.h"
+#include "drivers/keyboard.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "console.h"
+#include "interrupts/irq.h"
+#include "io.h"
 
+/*
+ * Scancode set 1, US layout. Make codes from the IBM PC/AT Technical
+ * Reference keyboard tables (set 1 is the XT numbering): 0x01 Esc,
+ * 0x02-0x0B the digit row, 0x10-0x19 QWERTYUIOP, 0x1E-0x26 ASDFGHJKL,
+ * 0x2C-0x32 ZXCVBNM, and so on.
+ */
 #define SCANCODE_RELEASE 0x80     /* bit 7: the key was let go */
 #define SCANCODE_EXTENDED 0xE0    /* prefix of the 101-key additions */
 #define SCANCODE_TABLE_SIZE 0x3A  /* the main block, up to the space bar */
@@ -152,4 +164,31 @@ unsigned int scancode_translate(struct keyboard_state *state, uint8_t scancode,
         c = (char)(c & CONTROL_MASK);
     out[0] = c;
     return 1;
+}
+
+/* The controller. */
+#define KEYBOARD_DATA_PORT 0x60
+#define KEYBOARD_STATUS_PORT 0x64
+#define STATUS_OUTPUT_FULL 0x01      /* bit 0: a byte waits at port 0x60 */
+/* Bytes to drain at most at start-up: a stuck controller must not hang us. */
+#define DRAIN_LIMIT 64
+
+static struct keyboard_state state;
+
+static void keyboard_interrupt(void)
+{
+    /* One IRQ per byte: reading port 0x60 takes it and lets the
+     * controller raise the next interrupt. */
+    uint8_t scancode = inb(KEYBOARD_DATA_PORT);
+    char out[SCANCODE_OUTPUT_MAX];
+    unsigned int n = scancode_translate(&state, scancode, out);
+    for (unsigned int i = 0; i < n; i++)
+        console_input_push(out[i]);
+}
+
+void keyboard_init(void)
+{
+    for (int i = 0; i < DRAIN_LIMIT && (inb(KEYBOARD_STATUS_PORT) & STATUS_OUTPUT_FULL); i++)
+        (void)inb(KEYBOARD_DATA_PORT);
+    irq_register(IRQ_KEYBOARD, keyboard_interrupt);
 }

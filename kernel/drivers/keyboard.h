@@ -1,5 +1,6 @@
 /*
- * scancode.h - PS/2 scancode set 1 to console input (US layout).
+ * keyboard.h - the PS/2 keyboard on IRQ 1, into the console's input buffer,
+ * and the translation of its scancodes (set 1, US layout).
  *
  * The 8042 keyboard controller translates whatever the keyboard sends into
  * scancode set 1 (the PC/XT codes) unless told otherwise, and the BIOS
@@ -8,10 +9,11 @@
  * with the 101-key keyboard (arrows, Home, End, Delete, the right Ctrl)
  * send 0xE0 first.
  *
- * Kept free of I/O so that it can be tested on its own (scancode_test.c).
+ * The translation does no I/O, so that it can be tested on its own
+ * (keyboard_test.c).
  */
-#ifndef KERNEL_INTERRUPTS_SCANCODE_H
-#define KERNEL_INTERRUPTS_SCANCODE_H
+#ifndef KERNEL_DRIVERS_KEYBOARD_H
+#define KERNEL_DRIVERS_KEYBOARD_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -34,5 +36,8 @@ struct keyboard_state {
  */
 unsigned int scancode_translate(struct keyboard_state *state, uint8_t scancode,
                                 char out[SCANCODE_OUTPUT_MAX]);
+
+/* Drop bytes already waiting in the controller and take IRQ 1. */
+void keyboard_init(void);
 
 #endif

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "console.h"
-#include "interrupts/timer.h"
+#include "drivers/timer.h"
 #include "io.h"
 #include "ktest/ktest.h"
 

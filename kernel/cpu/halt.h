@@ -1,8 +1,8 @@
 /*
- * cpu.h - stopping the processor.
+ * halt.h - stopping the processor.
  */
-#ifndef KERNEL_CPU_H
-#define KERNEL_CPU_H
+#ifndef KERNEL_CPU_HALT_H
+#define KERNEL_CPU_HALT_H
 
 /*
  * Stop executing for good. CLI clears RFLAGS.IF so maskable interrupts
