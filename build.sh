@@ -156,7 +156,7 @@ missing_for_gdb() {
 # each Bochs display separately).
 missing_for_bochs() {
     have_command bochs || echo bochs
-    have_command python3 || echo python3   # tests/bochs.py writes the bochsrc
+    have_command python3 || echo python3   # tests/support/bochs.py writes the bochsrc
     have_file /usr/share/bochs/BIOS-bochs-latest || echo bochsbios
     have_file /usr/share/bochs/VGABIOS-lgpl-latest || have_file /usr/share/vgabios/vgabios.bin || echo vgabios
     have_file '/usr/lib/*/bochs/plugins/libbx_term_gui.so' || echo bochs-term
@@ -383,7 +383,7 @@ cmd_write() {
     exec "$ROOT/image/write-disk.sh" "$IMAGE" "$@"
 }
 
-# The bochsrc comes from tests/bochs.py, the same one the Bochs tests use.
+# The bochsrc comes from tests/support/bochs.py, the same one the Bochs tests use.
 # The debugger loads the symbol files the build made; a debug build
 # (DEBUG_BREAKS=1) runs straight on to its first magic breakpoint.
 cmd_bochs() {
@@ -394,7 +394,7 @@ cmd_bochs() {
         options+=(--symbols "$file")
     done
     [ "$DEBUG_BREAKS" != 1 ] || options+=(--continue)
-    exec python3 "$ROOT/tests/bochs.py" --interactive "$IMAGE" "${options[@]}" "$@"
+    exec python3 "$ROOT/tests/support/bochs.py" --interactive "$IMAGE" "${options[@]}" "$@"
 }
 
 # QEMU stopped before the BIOS's first instruction, and GDB attached to

@@ -7,14 +7,12 @@ called. Files (headers, Bochs's BIOS) are looked up under a fake root
 directory instead of /, by redefining build.sh's one file probe,
 have_file. Nothing is installed for real.
 """
-import os
-import pathlib
 import re
 import subprocess
 
 import pytest
 
-from conftest import ROOT
+from support.paths import ROOT
 
 BASH = "/bin/bash"
 

@@ -5,7 +5,7 @@ Format" 1.5: a 64-byte Elf64_Ehdr, 56-byte Elf64_Phdr entries (ELF32: a
 52-byte Elf32_Ehdr, 32-byte Elf32_Phdr). Nothing here runs the files; they
 only have to look right (or precisely wrong) to mkimage and the loader.
 
-    from elf_factory import Segment, elf64, PF_R, PF_X
+    from support.elf_factory import Segment, elf64, PF_R, PF_X
     data = elf64([Segment(0x100000, b"\\xf4" * 16, flags=PF_R | PF_X)],
                  entry=0x100000)
 """
