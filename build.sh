@@ -85,7 +85,7 @@ packages_missing_for() {
             test)
                 missing_for_build; missing_for_qemu; missing_for_gdb
                 missing_for_bochs; missing_for_pytest; missing_for_unit_tests
-                missing_for_write_tests
+                missing_for_write_tests; missing_for_format_check
                 ;;
             debug) missing_for_build; missing_for_qemu; missing_for_gdb ;;
             bochs) missing_for_build; missing_for_bochs; missing_for_bochs_window ;;
@@ -181,6 +181,11 @@ missing_for_write_tests() {
     have_command mkfs.ext2 || echo e2fsprogs
 }
 
+# tests/test_format.py checks the C sources against .clang-format.
+missing_for_format_check() {
+    have_command clang-format || echo clang-format
+}
+
 # tests/fresh_root.sh: a minimal Debian root, and git to clone into it.
 missing_for_fresh_root() {
     have_command debootstrap || echo debootstrap
@@ -224,9 +229,9 @@ install_packages() {
     else
         die "missing packages (Debian names): $*
 Without apt-get, install the equivalents yourself, for example:
-  Fedora:   sudo dnf install make nasm gcc glibc-devel binutils qemu-system-x86 gdb bochs python3-pytest python3-pexpect python3-pytest-xdist libcmocka-devel
-  Arch:     sudo pacman -S make nasm gcc binutils qemu-system-x86 gdb bochs python-pytest python-pexpect python-pytest-xdist cmocka
-  macOS:    brew install make nasm x86_64-elf-gcc x86_64-elf-binutils qemu x86_64-elf-gdb bochs cmocka && pip3 install pytest pexpect pytest-xdist"
+  Fedora:   sudo dnf install make nasm gcc glibc-devel binutils qemu-system-x86 gdb bochs python3-pytest python3-pexpect python3-pytest-xdist libcmocka-devel clang-tools-extra
+  Arch:     sudo pacman -S make nasm gcc binutils qemu-system-x86 gdb bochs python-pytest python-pexpect python-pytest-xdist cmocka clang
+  macOS:    brew install make nasm x86_64-elf-gcc x86_64-elf-binutils qemu x86_64-elf-gdb bochs cmocka clang-format && pip3 install pytest pexpect pytest-xdist"
     fi
 }
 
