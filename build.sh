@@ -85,7 +85,7 @@ packages_missing_for() {
             test)
                 missing_for_build; missing_for_qemu; missing_for_gdb
                 missing_for_bochs; missing_for_pytest; missing_for_unit_tests
-                missing_for_write_tests
+                missing_for_write_tests; missing_for_format_check
                 ;;
             debug) missing_for_build; missing_for_qemu; missing_for_gdb ;;
             bochs) missing_for_build; missing_for_bochs; missing_for_bochs_window ;;
@@ -156,7 +156,7 @@ missing_for_gdb() {
 # each Bochs display separately).
 missing_for_bochs() {
     have_command bochs || echo bochs
-    have_command python3 || echo python3   # tests/bochs.py writes the bochsrc
+    have_command python3 || echo python3   # tests/support/bochs.py writes the bochsrc
     have_file /usr/share/bochs/BIOS-bochs-latest || echo bochsbios
     have_file /usr/share/bochs/VGABIOS-lgpl-latest || have_file /usr/share/vgabios/vgabios.bin || echo vgabios
     have_file '/usr/lib/*/bochs/plugins/libbx_term_gui.so' || echo bochs-term
@@ -179,6 +179,11 @@ missing_for_unit_tests() {
 # check that a mounted disk is refused.
 missing_for_write_tests() {
     have_command mkfs.ext2 || echo e2fsprogs
+}
+
+# tests/test_format.py checks the C sources against .clang-format.
+missing_for_format_check() {
+    have_command clang-format || echo clang-format
 }
 
 # tests/fresh_root.sh: a minimal Debian root, and git to clone into it.
@@ -224,9 +229,9 @@ install_packages() {
     else
         die "missing packages (Debian names): $*
 Without apt-get, install the equivalents yourself, for example:
-  Fedora:   sudo dnf install make nasm gcc glibc-devel binutils qemu-system-x86 gdb bochs python3-pytest python3-pexpect python3-pytest-xdist libcmocka-devel
-  Arch:     sudo pacman -S make nasm gcc binutils qemu-system-x86 gdb bochs python-pytest python-pexpect python-pytest-xdist cmocka
-  macOS:    brew install make nasm x86_64-elf-gcc x86_64-elf-binutils qemu x86_64-elf-gdb bochs cmocka && pip3 install pytest pexpect pytest-xdist"
+  Fedora:   sudo dnf install make nasm gcc glibc-devel binutils qemu-system-x86 gdb bochs python3-pytest python3-pexpect python3-pytest-xdist libcmocka-devel clang-tools-extra
+  Arch:     sudo pacman -S make nasm gcc binutils qemu-system-x86 gdb bochs python-pytest python-pexpect python-pytest-xdist cmocka clang
+  macOS:    brew install make nasm x86_64-elf-gcc x86_64-elf-binutils qemu x86_64-elf-gdb bochs cmocka clang-format && pip3 install pytest pexpect pytest-xdist"
     fi
 }
 
@@ -383,7 +388,7 @@ cmd_write() {
     exec "$ROOT/image/write-disk.sh" "$IMAGE" "$@"
 }
 
-# The bochsrc comes from tests/bochs.py, the same one the Bochs tests use.
+# The bochsrc comes from tests/support/bochs.py, the same one the Bochs tests use.
 # The debugger loads the symbol files the build made; a debug build
 # (DEBUG_BREAKS=1) runs straight on to its first magic breakpoint.
 cmd_bochs() {
@@ -394,7 +399,7 @@ cmd_bochs() {
         options+=(--symbols "$file")
     done
     [ "$DEBUG_BREAKS" != 1 ] || options+=(--continue)
-    exec python3 "$ROOT/tests/bochs.py" --interactive "$IMAGE" "${options[@]}" "$@"
+    exec python3 "$ROOT/tests/support/bochs.py" --interactive "$IMAGE" "${options[@]}" "$@"
 }
 
 # QEMU stopped before the BIOS's first instruction, and GDB attached to

@@ -134,8 +134,9 @@ int build_image(const struct build_options *o)
 
     size_t cmdline_length = strlen(o->cmdline);
     if (cmdline_length > CMDLINE_MAX_LENGTH)
-        problem(&general, "--cmdline: the command line is %zu bytes; stage 2 holds at most %d "
-                          "(a %d-byte field with the terminating NUL): shorten it",
+        problem(&general,
+                "--cmdline: the command line is %zu bytes; stage 2 holds at most %d "
+                "(a %d-byte field with the terminating NUL): shorten it",
                 cmdline_length, CMDLINE_MAX_LENGTH, STAGE2_CMDLINE_MAX);
 
     if (input_open(&stage1, o->stage1, MBR_SIZE,

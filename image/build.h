@@ -10,7 +10,7 @@ struct build_options {
     const char *kernel;
     const char *cmdline; /* "" when not given */
     const char *output;
-    bool force;          /* write even if the kernel fails the ELF checks */
+    bool force; /* write even if the kernel fails the ELF checks */
 };
 
 /* Returns the exit status: 0 when the image was written, 1 otherwise. */

@@ -108,20 +108,23 @@ bool stage1_check(const uint8_t *data, size_t len, uint64_t file_size, struct pr
     unsigned before = p->count;
 
     if (file_size != MBR_SIZE)
-        problem(p, "is %" PRIu64 " bytes; stage 1 must be exactly one %d-byte sector: "
-                   "pass the stage-1 boot sector (stage1.bin), assembled with -f bin",
+        problem(p,
+                "is %" PRIu64 " bytes; stage 1 must be exactly one %d-byte sector: "
+                "pass the stage-1 boot sector (stage1.bin), assembled with -f bin",
                 file_size, MBR_SIZE);
     if (len < MBR_SIZE)
         return false;
     if (data[MBR_BOOT_SIGNATURE_OFFSET] != MBR_BOOT_SIGNATURE_0 ||
         data[MBR_BOOT_SIGNATURE_OFFSET + 1] != MBR_BOOT_SIGNATURE_1)
-        problem(p, "does not end in the boot signature 0x55 0xAA (offset 0x%X): the BIOS "
-                   "would not boot it; make stage 1 end with dw 0xAA55",
+        problem(p,
+                "does not end in the boot signature 0x55 0xAA (offset 0x%X): the BIOS "
+                "would not boot it; make stage 1 end with dw 0xAA55",
                 MBR_BOOT_SIGNATURE_OFFSET);
     if (data[DAP_AT(size)] != DAP_SIZE_BYTE)
-        problem(p, "has 0x%02X at offset 0x%X where the disk address packet's size byte "
-                   "(0x%02X) belongs: stage 1 does not keep its DAP where loader_fields.inc "
-                   "says; rebuild it with the current loader_fields.inc",
+        problem(p,
+                "has 0x%02X at offset 0x%X where the disk address packet's size byte "
+                "(0x%02X) belongs: stage 1 does not keep its DAP where loader_fields.inc "
+                "says; rebuild it with the current loader_fields.inc",
                 data[DAP_AT(size)], STAGE1_DAP_OFFSET, DAP_SIZE_BYTE);
     return p->count == before;
 }
@@ -173,19 +176,22 @@ bool stage2_header_check(const struct stage2_header *h, struct problems *p)
 
     if (h->magic != STAGE2_MAGIC) {
         /* Without the magic the other fields mean nothing. */
-        problem(p, "has no stage-2 header: expected magic 0x%08X (\"S2LD\") at offset %zu, "
-                   "found 0x%08" PRIX32 ": pass stage2.bin, built with the current "
-                   "loader_fields.inc",
+        problem(p,
+                "has no stage-2 header: expected magic 0x%08X (\"S2LD\") at offset %zu, "
+                "found 0x%08" PRIX32 ": pass stage2.bin, built with the current "
+                "loader_fields.inc",
                 STAGE2_MAGIC, HDR_AT(magic), (uint32_t)h->magic);
         return false;
     }
     if (h->version != STAGE2_HEADER_VERSION)
-        problem(p, "has stage-2 header version %u; this mkimage writes version %d: "
-                   "rebuild mkimage and stage 2 from the same source tree",
+        problem(p,
+                "has stage-2 header version %u; this mkimage writes version %d: "
+                "rebuild mkimage and stage 2 from the same source tree",
                 (unsigned)h->version, STAGE2_HEADER_VERSION);
     if (h->size != sizeof(struct stage2_header))
-        problem(p, "has a %u-byte stage-2 header; this mkimage expects %zu bytes: "
-                   "rebuild mkimage and stage 2 from the same loader_fields files",
+        problem(p,
+                "has a %u-byte stage-2 header; this mkimage expects %zu bytes: "
+                "rebuild mkimage and stage 2 from the same loader_fields files",
                 (unsigned)h->size, sizeof(struct stage2_header));
     return p->count == before;
 }
@@ -195,13 +201,15 @@ bool stage2_check(const uint8_t *data, size_t len, uint64_t file_size, struct pr
     unsigned before = p->count;
 
     if (file_size > STAGE2_MAX_BYTES)
-        problem(p, "is %" PRIu64 " bytes (%" PRIu64 " sectors); stage 1 loads at most %d "
-                   "sectors (%d bytes) at 0x%X: make stage 2 smaller",
+        problem(p,
+                "is %" PRIu64 " bytes (%" PRIu64 " sectors); stage 1 loads at most %d "
+                "sectors (%d bytes) at 0x%X: make stage 2 smaller",
                 file_size, sectors_for_bytes(file_size), STAGE2_MAX_SECTORS, STAGE2_MAX_BYTES,
                 STAGE2_LOAD_ADDRESS);
     if (len < sizeof(struct stage2_header)) {
-        problem(p, "is %" PRIu64 " bytes, too short to hold the %zu-byte stage-2 header: "
-                   "pass stage2.bin, built with the current loader_fields.inc",
+        problem(p,
+                "is %" PRIu64 " bytes, too short to hold the %zu-byte stage-2 header: "
+                "pass stage2.bin, built with the current loader_fields.inc",
                 file_size, sizeof(struct stage2_header));
         return false;
     }

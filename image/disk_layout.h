@@ -52,8 +52,8 @@
 #define CHS_MAX_CYLINDER 1023u
 
 /* ---- The layout mkimage chooses ------------------------------------------ */
-#define DAP_SIZE_BYTE 0x10         /* disk_address_packet.size: a 16-byte packet */
-#define STAGE2_FIRST_LBA 1         /* right after the MBR */
+#define DAP_SIZE_BYTE 0x10 /* disk_address_packet.size: a 16-byte packet */
+#define STAGE2_FIRST_LBA 1 /* right after the MBR */
 /* The kernel starts on a 4 KiB boundary: on disks with 4 KiB physical
  * sectors ("Advanced Format") its reads then start on a physical sector. */
 #define KERNEL_ALIGN_SECTORS 8

@@ -94,8 +94,9 @@ static void check_type_and_machine(const uint8_t *head, struct problems *p)
         problem(p, "is built for i386 (EM_386), not x86-64 (EM_X86_64): "
                    "build the kernel with an x86-64 compiler (-m64)");
     else if (machine != EM_X86_64)
-        problem(p, "is built for machine %u, not x86-64 (EM_X86_64 = %u): "
-                   "build the kernel with an x86-64 toolchain",
+        problem(p,
+                "is built for machine %u, not x86-64 (EM_X86_64 = %u): "
+                "build the kernel with an x86-64 toolchain",
                 machine, EM_X86_64);
 }
 
@@ -110,21 +111,24 @@ static bool check_ident(const uint8_t *head, size_t head_len, struct problems *p
         problem(p, "is ELF32 (ELFCLASS32); the loader needs ELF64: "
                    "build the kernel for x86-64 (-m64)");
     else if (class != ELFCLASS64)
-        problem(p, "has unknown ELF class %u (byte 4 of e_ident): "
-                   "the file is damaged or not a kernel; rebuild it for x86-64",
+        problem(p,
+                "has unknown ELF class %u (byte 4 of e_ident): "
+                "the file is damaged or not a kernel; rebuild it for x86-64",
                 class);
 
     if (data == ELFDATA2MSB)
         problem(p, "is big-endian (ELFDATA2MSB); x86-64 is little-endian: "
                    "build the kernel with an x86-64 toolchain");
     else if (data != ELFDATA2LSB)
-        problem(p, "has unknown data encoding %u (byte 5 of e_ident): "
-                   "the file is damaged; rebuild the kernel",
+        problem(p,
+                "has unknown data encoding %u (byte 5 of e_ident): "
+                "the file is damaged; rebuild the kernel",
                 data);
 
     if (version != EV_CURRENT)
-        problem(p, "has ELF version %u in e_ident, not EV_CURRENT (%u): "
-                   "the file is damaged; rebuild the kernel",
+        problem(p,
+                "has ELF version %u in e_ident, not EV_CURRENT (%u): "
+                "the file is damaged; rebuild the kernel",
                 version, EV_CURRENT);
 
     if (data == ELFDATA2LSB && head_len >= EHDR_COMMON_END)
@@ -144,42 +148,46 @@ static void read_segment(const uint8_t *ph, unsigned index, struct elf_load_segm
     s->memsz = get_le64(ph + PHDR_MEMSZ);
 }
 
-static void check_segment(const struct elf_load_segment *s, uint64_t file_size,
-                          struct problems *p)
+static void check_segment(const struct elf_load_segment *s, uint64_t file_size, struct problems *p)
 {
     if (s->filesz > s->memsz)
-        problem(p, "segment %u has p_filesz 0x%" PRIX64 " larger than p_memsz 0x%" PRIX64
-                   ": the file is malformed; relink the kernel",
+        problem(p,
+                "segment %u has p_filesz 0x%" PRIX64 " larger than p_memsz 0x%" PRIX64
+                ": the file is malformed; relink the kernel",
                 s->index, s->filesz, s->memsz);
 
     if (s->offset > file_size || s->filesz > file_size - s->offset)
-        problem(p, "segment %u (file offset 0x%" PRIX64 ", 0x%" PRIX64 " bytes) extends past "
-                   "the end of the file (0x%" PRIX64 " bytes): the file is truncated; "
-                   "rebuild the kernel",
+        problem(p,
+                "segment %u (file offset 0x%" PRIX64 ", 0x%" PRIX64 " bytes) extends past "
+                "the end of the file (0x%" PRIX64 " bytes): the file is truncated; "
+                "rebuild the kernel",
                 s->index, s->offset, s->filesz, file_size);
 
     if (s->paddr < KERNEL_MIN_ADDRESS) {
         if (s->paddr >= LOADER_MEMORY_START || s->memsz > LOADER_MEMORY_START - s->paddr)
-            problem(p, "segment %u at 0x%" PRIX64 " overlaps the loader's memory "
-                       "(0x%X-0x%X): link the kernel at or above 1 MiB (0x%X)",
-                    s->index, s->paddr, LOADER_MEMORY_START, LOADER_MEMORY_END,
-                    KERNEL_MIN_ADDRESS);
+            problem(p,
+                    "segment %u at 0x%" PRIX64 " overlaps the loader's memory "
+                    "(0x%X-0x%X): link the kernel at or above 1 MiB (0x%X)",
+                    s->index, s->paddr, LOADER_MEMORY_START, LOADER_MEMORY_END, KERNEL_MIN_ADDRESS);
         else
-            problem(p, "segment %u at 0x%" PRIX64 " overlaps the real-mode interrupt table "
-                       "and BIOS data area (0x0-0x%X): link the kernel at or above 1 MiB (0x%X)",
+            problem(p,
+                    "segment %u at 0x%" PRIX64 " overlaps the real-mode interrupt table "
+                    "and BIOS data area (0x0-0x%X): link the kernel at or above 1 MiB (0x%X)",
                     s->index, s->paddr, LOADER_MEMORY_START - 1, KERNEL_MIN_ADDRESS);
     }
 
     if (s->paddr > KERNEL_ADDRESS_LIMIT || s->memsz > KERNEL_ADDRESS_LIMIT - s->paddr)
-        problem(p, "segment %u at 0x%" PRIX64 " (0x%" PRIX64 " bytes in memory) ends above "
-                   "4 GiB; the loader copies segments with 32-bit addresses: "
-                   "link the kernel below 4 GiB",
+        problem(p,
+                "segment %u at 0x%" PRIX64 " (0x%" PRIX64 " bytes in memory) ends above "
+                "4 GiB; the loader copies segments with 32-bit addresses: "
+                "link the kernel below 4 GiB",
                 s->index, s->paddr, s->memsz);
 
     if (s->vaddr != s->paddr)
-        problem(p, "segment %u has virtual address 0x%" PRIX64 " but physical address 0x%" PRIX64
-                   "; the loader identity-maps memory, so they must be equal: "
-                   "drop AT() from the linker script or link at the physical address",
+        problem(p,
+                "segment %u has virtual address 0x%" PRIX64 " but physical address 0x%" PRIX64
+                "; the loader identity-maps memory, so they must be equal: "
+                "drop AT() from the linker script or link at the physical address",
                 s->index, s->vaddr, s->paddr);
 }
 
@@ -200,8 +208,7 @@ static uint64_t segment_last_byte(const struct elf_load_segment *s)
     return s->paddr + s->memsz - 1; /* only for messages; wrap-around is harmless there */
 }
 
-static void check_segments(const struct elf_summary *sum, uint64_t file_size,
-                           struct problems *p)
+static void check_segments(const struct elf_summary *sum, uint64_t file_size, struct problems *p)
 {
     if (sum->load_count == 0) {
         problem(p, "has no PT_LOAD segment, so there is nothing to load: "
@@ -216,9 +223,10 @@ static void check_segments(const struct elf_summary *sum, uint64_t file_size,
         for (unsigned j = i + 1; j < sum->load_count; j++) {
             const struct elf_load_segment *x = &sum->loads[i], *y = &sum->loads[j];
             if (segments_overlap(x, y))
-                problem(p, "segments %u (0x%" PRIX64 "-0x%" PRIX64 ") and %u (0x%" PRIX64
-                           "-0x%" PRIX64 ") overlap in memory: give each PT_LOAD segment "
-                           "its own address range in the linker script",
+                problem(p,
+                        "segments %u (0x%" PRIX64 "-0x%" PRIX64 ") and %u (0x%" PRIX64 "-0x%" PRIX64
+                        ") overlap in memory: give each PT_LOAD segment "
+                        "its own address range in the linker script",
                         x->index, x->paddr, segment_last_byte(x), y->index, y->paddr,
                         segment_last_byte(y));
         }
@@ -233,20 +241,22 @@ static void check_segments(const struct elf_summary *sum, uint64_t file_size,
             holder = s;
     }
     if (!holder) {
-        problem(p, "entry point 0x%" PRIX64 " lies outside every PT_LOAD segment: "
-                   "check ENTRY() in the kernel's linker script",
+        problem(p,
+                "entry point 0x%" PRIX64 " lies outside every PT_LOAD segment: "
+                "check ENTRY() in the kernel's linker script",
                 sum->entry);
     } else if (!(holder->flags & PF_X)) {
         char flags[ELF_FLAGS_STRING_SIZE];
         elf_flags_string(holder->flags, flags);
-        problem(p, "entry point 0x%" PRIX64 " lies in segment %u, which is not executable "
-                   "(flags %s): put the entry code in the executable (.text) segment",
+        problem(p,
+                "entry point 0x%" PRIX64 " lies in segment %u, which is not executable "
+                "(flags %s): put the entry code in the executable (.text) segment",
                 sum->entry, holder->index, flags);
     }
 }
 
-unsigned elf_check(const uint8_t *head, size_t head_len, uint64_t file_size,
-                   struct problems *p, struct elf_summary *summary)
+unsigned elf_check(const uint8_t *head, size_t head_len, uint64_t file_size, struct problems *p,
+                   struct elf_summary *summary)
 {
     struct elf_summary local;
     struct elf_summary *sum = summary ? summary : &local;
@@ -259,8 +269,9 @@ unsigned elf_check(const uint8_t *head, size_t head_len, uint64_t file_size,
         return p->count - before;
     }
     if (file_size > KERNEL_MAX_FILE_BYTES)
-        problem(p, "is %" PRIu64 " bytes, more than the %u-byte (%u MiB) limit for a kernel: "
-                   "pass the stripped kernel ELF file, not a disk image or other large file",
+        problem(p,
+                "is %" PRIu64 " bytes, more than the %u-byte (%u MiB) limit for a kernel: "
+                "pass the stripped kernel ELF file, not a disk image or other large file",
                 file_size, KERNEL_MAX_FILE_BYTES, KERNEL_MAX_FILE_BYTES / (1024u * 1024u));
 
     if (head_len < sizeof(elf_magic) || memcmp(head, elf_magic, sizeof(elf_magic)) != 0) {
@@ -269,16 +280,18 @@ unsigned elf_check(const uint8_t *head, size_t head_len, uint64_t file_size,
         return p->count - before;
     }
     if (head_len < EI_NIDENT) {
-        problem(p, "is truncated: %zu bytes, shorter than the %d-byte ELF identification: "
-                   "rebuild the kernel",
+        problem(p,
+                "is truncated: %zu bytes, shorter than the %d-byte ELF identification: "
+                "rebuild the kernel",
                 head_len, EI_NIDENT);
         return p->count - before;
     }
     if (!check_ident(head, head_len, p))
         return p->count - before;
     if (head_len < EHDR64_SIZE) {
-        problem(p, "is truncated: %zu bytes, shorter than the %d-byte ELF64 header: "
-                   "rebuild the kernel",
+        problem(p,
+                "is truncated: %zu bytes, shorter than the %d-byte ELF64 header: "
+                "rebuild the kernel",
                 head_len, EHDR64_SIZE);
         return p->count - before;
     }
@@ -295,12 +308,14 @@ unsigned elf_check(const uint8_t *head, size_t head_len, uint64_t file_size,
     bool table_readable = true;
 
     if (version != EV_CURRENT)
-        problem(p, "has e_version %" PRIu32 ", not EV_CURRENT (%u): "
-                   "the file is damaged; rebuild the kernel",
+        problem(p,
+                "has e_version %" PRIu32 ", not EV_CURRENT (%u): "
+                "the file is damaged; rebuild the kernel",
                 version, EV_CURRENT);
     if (phentsize != PHDR64_SIZE) {
-        problem(p, "has program headers of %u bytes (e_phentsize), not the %d bytes of "
-                   "Elf64_Phdr: the file is damaged; rebuild the kernel",
+        problem(p,
+                "has program headers of %u bytes (e_phentsize), not the %d bytes of "
+                "Elf64_Phdr: the file is damaged; rebuild the kernel",
                 phentsize, PHDR64_SIZE);
         table_readable = false;
     }
@@ -310,8 +325,9 @@ unsigned elf_check(const uint8_t *head, size_t head_len, uint64_t file_size,
         return p->count - before;
     }
     if (sum->phnum > ELF_MAX_PROGRAM_HEADERS) {
-        problem(p, "has %u program headers; the loader handles at most %d: "
-                   "merge output sections in the linker script (see its PHDRS)",
+        problem(p,
+                "has %u program headers; the loader handles at most %d: "
+                "merge output sections in the linker script (see its PHDRS)",
                 sum->phnum, ELF_MAX_PROGRAM_HEADERS);
         table_readable = false;
     }
@@ -319,16 +335,18 @@ unsigned elf_check(const uint8_t *head, size_t head_len, uint64_t file_size,
     /* phnum < 2^16 and phentsize < 2^16, so the table size cannot overflow. */
     uint64_t table_size = (uint64_t)sum->phnum * phentsize;
     if (phoff > file_size || table_size > file_size - phoff) {
-        problem(p, "has its program header table (offset 0x%" PRIX64 ", %u entries) past the "
-                   "end of the file (0x%" PRIX64 " bytes): the file is truncated; "
-                   "rebuild the kernel",
+        problem(p,
+                "has its program header table (offset 0x%" PRIX64 ", %u entries) past the "
+                "end of the file (0x%" PRIX64 " bytes): the file is truncated; "
+                "rebuild the kernel",
                 phoff, sum->phnum, file_size);
         table_readable = false;
     } else if (phoff + table_size > ELF_HEADER_WINDOW) {
-        problem(p, "has its program header table at 0x%" PRIX64 "-0x%" PRIX64 ", beyond the "
-                   "first %u bytes (%u sectors) of the file, the chunk the loader reads it "
-                   "from: put the program headers right after the ELF header (the linker's "
-                   "default)",
+        problem(p,
+                "has its program header table at 0x%" PRIX64 "-0x%" PRIX64 ", beyond the "
+                "first %u bytes (%u sectors) of the file, the chunk the loader reads it "
+                "from: put the program headers right after the ELF header (the linker's "
+                "default)",
                 phoff, phoff + table_size - 1, ELF_HEADER_WINDOW, LOADER_FIRST_CHUNK_SECTORS);
         table_readable = false;
     } else if (phoff + table_size > head_len) {

@@ -59,7 +59,7 @@ struct elf_load_segment {
 };
 
 struct elf_summary {
-    bool header_parsed;   /* an ELF64 little-endian header was read */
+    bool header_parsed; /* an ELF64 little-endian header was read */
     uint64_t entry;
     uint16_t type;
     uint16_t machine;
@@ -76,8 +76,8 @@ struct elf_summary {
  * Reports every problem found to `p` and returns how many there were.
  * `summary` (may be NULL) receives what could be parsed.
  */
-unsigned elf_check(const uint8_t *head, size_t head_len, uint64_t file_size,
-                   struct problems *p, struct elf_summary *summary);
+unsigned elf_check(const uint8_t *head, size_t head_len, uint64_t file_size, struct problems *p,
+                   struct elf_summary *summary);
 
 /* "RWX" with '-' for flags not set, as readelf prints them. */
 #define ELF_FLAGS_STRING_SIZE 4

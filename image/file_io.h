@@ -18,9 +18,9 @@
 struct input_file {
     const char *path;
     int fd;
-    uint64_t size;    /* of the whole file, from fstat */
-    uint8_t *head;    /* the first head_len bytes */
-    size_t head_len;  /* min(size, head_max) */
+    uint64_t size;   /* of the whole file, from fstat */
+    uint8_t *head;   /* the first head_len bytes */
+    size_t head_len; /* min(size, head_max) */
 };
 
 /* Open a regular file and read its first `head_max` bytes. On failure,

@@ -46,20 +46,23 @@ static void check_partitions(const uint8_t *mbr, uint64_t image_sectors, struct 
         partition_decode(raw, &e);
         print_partition(i + 1, &e);
         if (i > 0)
-            problem(p, "partition table entry %u is in use; mkimage writes only entry 1: "
-                       "rebuild the image with mkimage",
+            problem(p,
+                    "partition table entry %u is in use; mkimage writes only entry 1: "
+                    "rebuild the image with mkimage",
                     i + 1);
     }
     partition_decode(table, &e);
     if (e.status != PART_STATUS_ACTIVE || e.type != PART_TYPE_EXPERIMENTAL ||
         e.first_lba != STAGE2_FIRST_LBA) {
-        problem(p, "partition table entry 1 is not the active type-0x%02X partition from LBA %d "
-                   "that mkimage writes: rebuild the image with mkimage",
+        problem(p,
+                "partition table entry 1 is not the active type-0x%02X partition from LBA %d "
+                "that mkimage writes: rebuild the image with mkimage",
                 PART_TYPE_EXPERIMENTAL, STAGE2_FIRST_LBA);
     } else if ((uint64_t)e.first_lba + e.sector_count != image_sectors) {
-        problem(p, "partition 1 ends at sector %" PRIu64 " but the image has %" PRIu64
-                   " sectors: the image was truncated or extended after mkimage wrote it; "
-                   "rebuild it with mkimage",
+        problem(p,
+                "partition 1 ends at sector %" PRIu64 " but the image has %" PRIu64
+                " sectors: the image was truncated or extended after mkimage wrote it; "
+                "rebuild it with mkimage",
                 (uint64_t)e.first_lba + e.sector_count, image_sectors);
     }
 }
@@ -158,24 +161,26 @@ int info_image(const char *path)
         goto done;
 
     uint64_t image_sectors = image.size / SECTOR_SIZE;
-    printf("image: %s, %" PRIu64 " bytes (%" PRIu64 " sectors)\n", path, image.size,
-           image_sectors);
+    printf("image: %s, %" PRIu64 " bytes (%" PRIu64 " sectors)\n", path, image.size, image_sectors);
     if (image.size < MBR_SIZE) {
-        problem(&p, "is truncated: %" PRIu64 " bytes, shorter than the %d-byte boot sector: "
-                    "rebuild the image with mkimage",
+        problem(&p,
+                "is truncated: %" PRIu64 " bytes, shorter than the %d-byte boot sector: "
+                "rebuild the image with mkimage",
                 image.size, MBR_SIZE);
         goto done;
     }
     if (image.size % SECTOR_SIZE != 0)
-        problem(&p, "is %" PRIu64 " bytes, not a whole number of %d-byte sectors: the image "
-                    "was truncated or appended to; rebuild it with mkimage",
+        problem(&p,
+                "is %" PRIu64 " bytes, not a whole number of %d-byte sectors: the image "
+                "was truncated or appended to; rebuild it with mkimage",
                 image.size, SECTOR_SIZE);
 
     const uint8_t *mbr = image.head;
     if (mbr[MBR_BOOT_SIGNATURE_OFFSET] != MBR_BOOT_SIGNATURE_0 ||
         mbr[MBR_BOOT_SIGNATURE_OFFSET + 1] != MBR_BOOT_SIGNATURE_1)
-        problem(&p, "has no boot signature 0x55 0xAA at offset 0x%X: the BIOS will not boot "
-                    "it; rebuild the image with mkimage",
+        problem(&p,
+                "has no boot signature 0x55 0xAA at offset 0x%X: the BIOS will not boot "
+                "it; rebuild the image with mkimage",
                 MBR_BOOT_SIGNATURE_OFFSET);
     check_partitions(mbr, image_sectors, &p);
 
@@ -184,21 +189,24 @@ int info_image(const char *path)
     printf("stage 2: LBA %" PRIu64 ", %u sectors (from the stage-1 disk address packet)\n",
            (uint64_t)dap.lba, (unsigned)dap.sectors);
     if (dap.size != DAP_SIZE_BYTE) {
-        problem(&p, "has 0x%02X as the disk address packet's size byte at offset 0x%X, "
-                    "not 0x%02X: this is not a stage 1 written by mkimage",
+        problem(&p,
+                "has 0x%02X as the disk address packet's size byte at offset 0x%X, "
+                "not 0x%02X: this is not a stage 1 written by mkimage",
                 dap.size, STAGE1_DAP_OFFSET, DAP_SIZE_BYTE);
         goto done;
     }
     if (dap.sectors == 0 || dap.sectors > STAGE2_MAX_SECTORS || dap.lba == 0) {
-        problem(&p, "the disk address packet reads %u sectors from LBA %" PRIu64 "; stage 2 "
-                    "is 1 to %d sectors from LBA 1 on: rebuild the image with mkimage",
+        problem(&p,
+                "the disk address packet reads %u sectors from LBA %" PRIu64 "; stage 2 "
+                "is 1 to %d sectors from LBA 1 on: rebuild the image with mkimage",
                 (unsigned)dap.sectors, (uint64_t)dap.lba, STAGE2_MAX_SECTORS);
         goto done;
     }
     uint64_t stage2_end = (uint64_t)dap.lba + dap.sectors;
     if (stage2_end > image_sectors) {
-        problem(&p, "is truncated: stage 2 ends at sector %" PRIu64 " but the image has only "
-                    "%" PRIu64 " sectors: rebuild the image with mkimage",
+        problem(&p,
+                "is truncated: stage 2 ends at sector %" PRIu64 " but the image has only "
+                "%" PRIu64 " sectors: rebuild the image with mkimage",
                 stage2_end, image_sectors);
         goto done;
     }
@@ -232,22 +240,25 @@ int info_image(const char *path)
 
     bool kernel_placed = true;
     if (sectors_for_bytes(kernel_size) != kernel_sectors) {
-        problem(&p, "the stage-2 header says the kernel is %" PRIu32 " bytes in %" PRIu32
-                    " sectors, but %" PRIu32 " bytes need %" PRIu64 " sectors: "
-                    "rebuild the image with mkimage",
+        problem(&p,
+                "the stage-2 header says the kernel is %" PRIu32 " bytes in %" PRIu32
+                " sectors, but %" PRIu32 " bytes need %" PRIu64 " sectors: "
+                "rebuild the image with mkimage",
                 kernel_size, kernel_sectors, kernel_size, sectors_for_bytes(kernel_size));
         kernel_placed = false;
     }
     if (kernel_lba < stage2_end) {
-        problem(&p, "the kernel at LBA %" PRIu32 " overlaps stage 2 (LBA %" PRIu64 "-%" PRIu64
-                    "): rebuild the image with mkimage",
+        problem(&p,
+                "the kernel at LBA %" PRIu32 " overlaps stage 2 (LBA %" PRIu64 "-%" PRIu64
+                "): rebuild the image with mkimage",
                 kernel_lba, (uint64_t)dap.lba, stage2_end - 1);
         kernel_placed = false;
     }
     uint64_t kernel_end = (uint64_t)kernel_lba + kernel_sectors;
     if (kernel_end > image_sectors) {
-        problem(&p, "is truncated: the kernel ends at sector %" PRIu64 " but the image has "
-                    "only %" PRIu64 " sectors: rebuild the image with mkimage",
+        problem(&p,
+                "is truncated: the kernel ends at sector %" PRIu64 " but the image has "
+                "only %" PRIu64 " sectors: rebuild the image with mkimage",
                 kernel_end, image_sectors);
         kernel_placed = false;
     }
@@ -261,9 +272,10 @@ int info_image(const char *path)
         printf("checksum: recorded 0x%016" PRIX64 ", computed 0x%016" PRIX64 ": %s\n",
                (uint64_t)h.kernel_checksum, computed, match ? "ok" : "MISMATCH");
         if (!match)
-            problem(&p, "kernel checksum MISMATCH: the stage-2 header records 0x%016" PRIX64
-                        " but the kernel's bytes give 0x%016" PRIX64 "; the image was "
-                        "damaged or edited after mkimage wrote it: rebuild it",
+            problem(&p,
+                    "kernel checksum MISMATCH: the stage-2 header records 0x%016" PRIX64
+                    " but the kernel's bytes give 0x%016" PRIX64 "; the image was "
+                    "damaged or edited after mkimage wrote it: rebuild it",
                     (uint64_t)h.kernel_checksum, computed);
     }
     show_kernel_elf(&image, kernel_offset, kernel_size, &p);

@@ -119,8 +119,8 @@ static int parse_build(int argc, char **argv, struct build_options *o)
             continue;
         if (!*options[k].target)
             return usage_error("build: missing %s", options[k].short_name
-                                                         ? "-o OUT (the image to write)"
-                                                         : options[k].long_name);
+                                                        ? "-o OUT (the image to write)"
+                                                        : options[k].long_name);
         if (**options[k].target == '\0')
             return usage_error("build: %s must not be empty", options[k].long_name);
     }

@@ -24,11 +24,11 @@
 
 /* How restrictive each type is: higher wins where ranges overlap. */
 enum restriction {
-    RESTRICTION_NONE = 0,       /* no input range covers this address: a hole */
+    RESTRICTION_NONE = 0, /* no input range covers this address: a hole */
     RESTRICTION_USABLE,
     RESTRICTION_ACPI_RECLAIMABLE,
     RESTRICTION_ACPI_NVS,
-    RESTRICTION_RESERVED,       /* also every type number ACPI does not define */
+    RESTRICTION_RESERVED, /* also every type number ACPI does not define */
     RESTRICTION_BAD,
 };
 
@@ -128,12 +128,12 @@ static void emit(struct output *out, uint64_t base, uint64_t last, uint32_t type
     const uint64_t page_mask = MEMORY_MAP_PAGE_SIZE - 1;
     if (type == MEMORY_TYPE_USABLE) {
         if (base > UINT64_MAX - page_mask)
-            return;                         /* no page starts at or after base */
+            return; /* no page starts at or after base */
         base = (base + page_mask) & ~page_mask;
         if (last != UINT64_MAX) {
             uint64_t end = (last + 1) & ~page_mask; /* round the exclusive end down */
             if (end <= base)
-                return;                     /* less than one whole page */
+                return; /* less than one whole page */
             last = end - 1;
         }
         /* last == 2^64 - 1: the end, 2^64, is already page-aligned. */
@@ -148,8 +148,8 @@ static void emit(struct output *out, uint64_t base, uint64_t last, uint32_t type
     out->count++;
 }
 
-size_t memory_map_sanitise(const struct memory_range *in, size_t in_count,
-                           struct memory_range *out, size_t out_capacity)
+size_t memory_map_sanitise(const struct memory_range *in, size_t in_count, struct memory_range *out,
+                           size_t out_capacity)
 {
     struct output output = {out, out_capacity, 0};
 

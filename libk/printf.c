@@ -24,9 +24,9 @@
 /* ---- 1. Output ------------------------------------------------------ */
 
 struct output {
-    char *buf;     /* may be NULL when size is 0 */
-    size_t size;   /* bytes available in buf, including room for the NUL */
-    size_t len;    /* characters produced so far, written or not */
+    char *buf;   /* may be NULL when size is 0 */
+    size_t size; /* bytes available in buf, including room for the NUL */
+    size_t len;  /* characters produced so far, written or not */
 };
 
 static void put_char(struct output *out, char c)
@@ -61,22 +61,22 @@ static void put_terminator(struct output *out)
 /* ---- 2. Conversion specifications ----------------------------------- */
 
 enum flag {
-    FLAG_LEFT = 1 << 0,      /* '-': pad on the right instead of the left */
-    FLAG_PLUS = 1 << 1,      /* '+': always print a sign for signed numbers */
-    FLAG_SPACE = 1 << 2,     /* ' ': a space where a '+' would go */
-    FLAG_ALT = 1 << 3,       /* '#': 0 before octal, 0x before hex */
-    FLAG_ZERO = 1 << 4,      /* '0': pad numbers with zeros, not spaces */
+    FLAG_LEFT = 1 << 0,  /* '-': pad on the right instead of the left */
+    FLAG_PLUS = 1 << 1,  /* '+': always print a sign for signed numbers */
+    FLAG_SPACE = 1 << 2, /* ' ': a space where a '+' would go */
+    FLAG_ALT = 1 << 3,   /* '#': 0 before octal, 0x before hex */
+    FLAG_ZERO = 1 << 4,  /* '0': pad numbers with zeros, not spaces */
 };
 
 enum length {
-    LENGTH_DEFAULT,  /* int */
-    LENGTH_HH,       /* char */
-    LENGTH_H,        /* short */
-    LENGTH_L,        /* long */
-    LENGTH_LL,       /* long long */
-    LENGTH_Z,        /* size_t */
-    LENGTH_J,        /* intmax_t */
-    LENGTH_T,        /* ptrdiff_t */
+    LENGTH_DEFAULT, /* int */
+    LENGTH_HH,      /* char */
+    LENGTH_H,       /* short */
+    LENGTH_L,       /* long */
+    LENGTH_LL,      /* long long */
+    LENGTH_Z,       /* size_t */
+    LENGTH_J,       /* intmax_t */
+    LENGTH_T,       /* ptrdiff_t */
 };
 
 /* A precision of -1 means "none given"; it differs from ".0" for numbers:
@@ -85,10 +85,10 @@ enum length {
 
 struct spec {
     unsigned flags;
-    int width;          /* minimum field width, 0 if none */
-    int precision;      /* NO_PRECISION or >= 0 */
+    int width;     /* minimum field width, 0 if none */
+    int precision; /* NO_PRECISION or >= 0 */
     enum length length;
-    char conversion;    /* 'd', 'x', 's', ...; '\0' if the format ended */
+    char conversion; /* 'd', 'x', 's', ...; '\0' if the format ended */
 };
 
 /*
@@ -127,12 +127,23 @@ static unsigned parse_flags(const char **fmt)
 
     for (;; (*fmt)++) {
         switch (**fmt) {
-        case '-': flags |= FLAG_LEFT; break;
-        case '+': flags |= FLAG_PLUS; break;
-        case ' ': flags |= FLAG_SPACE; break;
-        case '#': flags |= FLAG_ALT; break;
-        case '0': flags |= FLAG_ZERO; break;
-        default: return flags;
+        case '-':
+            flags |= FLAG_LEFT;
+            break;
+        case '+':
+            flags |= FLAG_PLUS;
+            break;
+        case ' ':
+            flags |= FLAG_SPACE;
+            break;
+        case '#':
+            flags |= FLAG_ALT;
+            break;
+        case '0':
+            flags |= FLAG_ZERO;
+            break;
+        default:
+            return flags;
         }
     }
 }
@@ -189,10 +200,17 @@ static enum length parse_length(const char **fmt)
             return LENGTH_LL;
         }
         return LENGTH_L;
-    case 'z': (*fmt)++; return LENGTH_Z;
-    case 'j': (*fmt)++; return LENGTH_J;
-    case 't': (*fmt)++; return LENGTH_T;
-    default: return LENGTH_DEFAULT;
+    case 'z':
+        (*fmt)++;
+        return LENGTH_Z;
+    case 'j':
+        (*fmt)++;
+        return LENGTH_J;
+    case 't':
+        (*fmt)++;
+        return LENGTH_T;
+    default:
+        return LENGTH_DEFAULT;
     }
 }
 
@@ -224,28 +242,44 @@ _Static_assert(sizeof(size_t) == sizeof(ptrdiff_t),
 static intmax_t fetch_signed(enum length length, args_t args)
 {
     switch (length) {
-    case LENGTH_HH: return (signed char)va_arg(*args, int);
-    case LENGTH_H: return (short)va_arg(*args, int);
-    case LENGTH_L: return va_arg(*args, long);
-    case LENGTH_LL: return va_arg(*args, long long);
-    case LENGTH_Z: return (ptrdiff_t)va_arg(*args, size_t);
-    case LENGTH_J: return va_arg(*args, intmax_t);
-    case LENGTH_T: return va_arg(*args, ptrdiff_t);
-    default: return va_arg(*args, int);
+    case LENGTH_HH:
+        return (signed char)va_arg(*args, int);
+    case LENGTH_H:
+        return (short)va_arg(*args, int);
+    case LENGTH_L:
+        return va_arg(*args, long);
+    case LENGTH_LL:
+        return va_arg(*args, long long);
+    case LENGTH_Z:
+        return (ptrdiff_t)va_arg(*args, size_t);
+    case LENGTH_J:
+        return va_arg(*args, intmax_t);
+    case LENGTH_T:
+        return va_arg(*args, ptrdiff_t);
+    default:
+        return va_arg(*args, int);
     }
 }
 
 static uintmax_t fetch_unsigned(enum length length, args_t args)
 {
     switch (length) {
-    case LENGTH_HH: return (unsigned char)va_arg(*args, unsigned);
-    case LENGTH_H: return (unsigned short)va_arg(*args, unsigned);
-    case LENGTH_L: return va_arg(*args, unsigned long);
-    case LENGTH_LL: return va_arg(*args, unsigned long long);
-    case LENGTH_Z: return va_arg(*args, size_t);
-    case LENGTH_J: return va_arg(*args, uintmax_t);
-    case LENGTH_T: return (size_t)va_arg(*args, ptrdiff_t);
-    default: return va_arg(*args, unsigned);
+    case LENGTH_HH:
+        return (unsigned char)va_arg(*args, unsigned);
+    case LENGTH_H:
+        return (unsigned short)va_arg(*args, unsigned);
+    case LENGTH_L:
+        return va_arg(*args, unsigned long);
+    case LENGTH_LL:
+        return va_arg(*args, unsigned long long);
+    case LENGTH_Z:
+        return va_arg(*args, size_t);
+    case LENGTH_J:
+        return va_arg(*args, uintmax_t);
+    case LENGTH_T:
+        return (size_t)va_arg(*args, ptrdiff_t);
+    default:
+        return va_arg(*args, unsigned);
     }
 }
 
@@ -261,8 +295,7 @@ static size_t padding_for(const struct spec *spec, size_t used)
 
 /* Strings, characters and "(nil)": the text plus spaces to fill the width,
  * on the left unless the '-' flag asks for the right. */
-static void put_padded(struct output *out, const struct spec *spec,
-                       const char *text, size_t len)
+static void put_padded(struct output *out, const struct spec *spec, const char *text, size_t len)
 {
     size_t padding = padding_for(spec, len);
 
@@ -286,20 +319,18 @@ static void put_padded(struct output *out, const struct spec *spec,
  * flag on octal, or from the '0' flag filling the width.
  */
 struct number {
-    uintmax_t magnitude;     /* absolute value */
+    uintmax_t magnitude; /* absolute value */
     bool negative;
-    unsigned base;           /* 8, 10 or 16 */
-    bool uppercase;          /* 'X': digits and prefix in upper case */
-    bool signed_conversion;  /* %d/%i: '+' and ' ' flags apply */
-    bool hex_prefix;         /* print "0x"/"0X" before the digits */
+    unsigned base;          /* 8, 10 or 16 */
+    bool uppercase;         /* 'X': digits and prefix in upper case */
+    bool signed_conversion; /* %d/%i: '+' and ' ' flags apply */
+    bool hex_prefix;        /* print "0x"/"0X" before the digits */
 };
 
 /* Writes the digits of value into the end of buf and returns how many. */
-static size_t to_digits(uintmax_t value, unsigned base, bool uppercase,
-                        char buf[MAX_DIGITS])
+static size_t to_digits(uintmax_t value, unsigned base, bool uppercase, char buf[MAX_DIGITS])
 {
-    const char *digit_chars = uppercase ? "0123456789ABCDEF"
-                                        : "0123456789abcdef";
+    const char *digit_chars = uppercase ? "0123456789ABCDEF" : "0123456789abcdef";
     size_t count = 0;
 
     do {
@@ -311,8 +342,7 @@ static size_t to_digits(uintmax_t value, unsigned base, bool uppercase,
 }
 
 /* Fills `prefix` with the sign or the hex prefix; returns its length. */
-static size_t make_prefix(const struct number *num, unsigned flags,
-                          char prefix[2])
+static size_t make_prefix(const struct number *num, unsigned flags, char prefix[2])
 {
     if (num->hex_prefix) {
         prefix[0] = '0';
@@ -332,8 +362,7 @@ static size_t make_prefix(const struct number *num, unsigned flags,
     return 1;
 }
 
-static void put_number(struct output *out, const struct spec *spec,
-                       const struct number *num)
+static void put_number(struct output *out, const struct spec *spec, const struct number *num)
 {
     char digits[MAX_DIGITS];
     char prefix[2];
@@ -342,8 +371,7 @@ static void put_number(struct output *out, const struct spec *spec,
     /* "%.0d" with 0 prints no digits at all: a zero precision asks for
      * at least zero digits, and the value needs none. */
     if (num->magnitude != 0 || spec->precision != 0)
-        digit_count = to_digits(num->magnitude, num->base, num->uppercase,
-                                digits);
+        digit_count = to_digits(num->magnitude, num->base, num->uppercase, digits);
     const char *first_digit = digits + MAX_DIGITS - digit_count;
 
     /* Leading zeros demanded by the precision. */
@@ -352,8 +380,7 @@ static void put_number(struct output *out, const struct spec *spec,
         zeros = (size_t)spec->precision - digit_count;
 
     /* '#' with octal: make sure the result starts with a 0. */
-    bool starts_with_zero = zeros > 0 ||
-                            (digit_count > 0 && first_digit[0] == '0');
+    bool starts_with_zero = zeros > 0 || (digit_count > 0 && first_digit[0] == '0');
     if ((spec->flags & FLAG_ALT) && num->base == 8 && !starts_with_zero)
         zeros = 1;
 
@@ -378,15 +405,13 @@ static void put_number(struct output *out, const struct spec *spec,
         put_repeated(out, ' ', padding);
 }
 
-static void convert_signed(struct output *out, const struct spec *spec,
-                           args_t args)
+static void convert_signed(struct output *out, const struct spec *spec, args_t args)
 {
     intmax_t value = fetch_signed(spec->length, args);
     struct number num = {
         .negative = value < 0,
         /* Negate in unsigned arithmetic: -INTMAX_MIN would overflow. */
-        .magnitude = value < 0 ? (uintmax_t)0 - (uintmax_t)value
-                               : (uintmax_t)value,
+        .magnitude = value < 0 ? (uintmax_t)0 - (uintmax_t)value : (uintmax_t)value,
         .base = 10,
         .signed_conversion = true,
     };
@@ -394,14 +419,13 @@ static void convert_signed(struct output *out, const struct spec *spec,
     put_number(out, spec, &num);
 }
 
-static void convert_unsigned(struct output *out, const struct spec *spec,
-                             args_t args)
+static void convert_unsigned(struct output *out, const struct spec *spec, args_t args)
 {
     uintmax_t value = fetch_unsigned(spec->length, args);
     bool hex = spec->conversion == 'x' || spec->conversion == 'X';
     struct number num = {
         .magnitude = value,
-        .base = spec->conversion == 'o' ? 8 : hex ? 16 : 10,
+        .base = spec->conversion == 'o' ? 8 : (hex ? 16 : 10),
         .uppercase = spec->conversion == 'X',
         /* "%#x" with 0 prints just "0", without the prefix. */
         .hex_prefix = hex && (spec->flags & FLAG_ALT) && value != 0,
@@ -413,8 +437,7 @@ static void convert_unsigned(struct output *out, const struct spec *spec,
 /* %p prints like glibc: "0x" and lowercase hex digits (as "%#lx" would),
  * and "(nil)" for a null pointer. The '+' and ' ' flags are ignored: a
  * pointer is not a signed number. */
-static void convert_pointer(struct output *out, const struct spec *spec,
-                            args_t args)
+static void convert_pointer(struct output *out, const struct spec *spec, args_t args)
 {
     static const char nil[] = "(nil)";
     uintptr_t address = (uintptr_t)va_arg(*args, void *);
@@ -433,8 +456,7 @@ static void convert_pointer(struct output *out, const struct spec *spec,
 
 /* ---- 3d. Characters and strings ------------------------------------- */
 
-static void convert_char(struct output *out, const struct spec *spec,
-                         args_t args)
+static void convert_char(struct output *out, const struct spec *spec, args_t args)
 {
     /* char arguments are promoted to int; the standard converts back to
      * unsigned char. (The precision does not apply to %c.) */
@@ -443,13 +465,11 @@ static void convert_char(struct output *out, const struct spec *spec,
     put_padded(out, spec, &c, 1);
 }
 
-static void convert_string(struct output *out, const struct spec *spec,
-                           args_t args)
+static void convert_string(struct output *out, const struct spec *spec, args_t args)
 {
     static const char null_text[] = "(null)";
     const char *s = va_arg(*args, const char *);
-    size_t max = spec->precision == NO_PRECISION ? SIZE_MAX
-                                                 : (size_t)spec->precision;
+    size_t max = spec->precision == NO_PRECISION ? SIZE_MAX : (size_t)spec->precision;
 
     if (s == NULL) {
         /* Like glibc: a precision too small for "(null)" prints nothing,
@@ -463,20 +483,35 @@ static void convert_string(struct output *out, const struct spec *spec,
 
 /* %n stores how many characters have been produced so far, into an
  * integer of the size the length modifier names. */
-static void convert_count(struct output *out, const struct spec *spec,
-                          args_t args)
+static void convert_count(struct output *out, const struct spec *spec, args_t args)
 {
     size_t count = out->len;
 
     switch (spec->length) {
-    case LENGTH_HH: *va_arg(*args, signed char *) = (signed char)count; break;
-    case LENGTH_H: *va_arg(*args, short *) = (short)count; break;
-    case LENGTH_L: *va_arg(*args, long *) = (long)count; break;
-    case LENGTH_LL: *va_arg(*args, long long *) = (long long)count; break;
-    case LENGTH_Z: *va_arg(*args, size_t *) = count; break;
-    case LENGTH_J: *va_arg(*args, intmax_t *) = (intmax_t)count; break;
-    case LENGTH_T: *va_arg(*args, ptrdiff_t *) = (ptrdiff_t)count; break;
-    default: *va_arg(*args, int *) = (int)count; break;
+    case LENGTH_HH:
+        *va_arg(*args, signed char *) = (signed char)count;
+        break;
+    case LENGTH_H:
+        *va_arg(*args, short *) = (short)count;
+        break;
+    case LENGTH_L:
+        *va_arg(*args, long *) = (long)count;
+        break;
+    case LENGTH_LL:
+        *va_arg(*args, long long *) = (long long)count;
+        break;
+    case LENGTH_Z:
+        *va_arg(*args, size_t *) = count;
+        break;
+    case LENGTH_J:
+        *va_arg(*args, intmax_t *) = (intmax_t)count;
+        break;
+    case LENGTH_T:
+        *va_arg(*args, ptrdiff_t *) = (ptrdiff_t)count;
+        break;
+    default:
+        *va_arg(*args, int *) = (int)count;
+        break;
     }
 }
 
@@ -485,8 +520,8 @@ static void convert_count(struct output *out, const struct spec *spec,
 /* Handles one specification; `start` points at its '%' so that an unknown
  * conversion can be copied out as it was written, which makes the mistake
  * visible in the output instead of silently dropping it. */
-static void convert(struct output *out, const struct spec *spec,
-                    args_t args, const char *start, const char *end)
+static void convert(struct output *out, const struct spec *spec, args_t args, const char *start,
+                    const char *end)
 {
     switch (spec->conversion) {
     case 'd':
@@ -522,7 +557,7 @@ static void convert(struct output *out, const struct spec *spec,
 
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
-    struct output out = { .buf = buf, .size = size, .len = 0 };
+    struct output out = {.buf = buf, .size = size, .len = 0};
     va_list args;
 
     /* A local copy whose address the helpers can share (see args_t). */

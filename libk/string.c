@@ -113,7 +113,7 @@ int strncmp(const char *a, const char *b, size_t n)
         if (*x != *y)
             return *x - *y;
         if (*x == '\0')
-            return 0;   /* both ended at the same place */
+            return 0; /* both ended at the same place */
     }
     return 0;
 }

@@ -1,18 +1,10 @@
-"""Shared pytest fixtures: where the source tree and the build output are.
-
-`./build.sh test` builds everything first and points BUILD_DIR at the build
-directory; running pytest by hand works the same after `./build.sh build`.
-"""
-import os
-import pathlib
-import sys
-
+"""Fixtures shared by the test modules. The helpers they share are in
+support/ (see support/__init__.py)."""
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-BUILD = pathlib.Path(os.environ.get("BUILD_DIR", ROOT / "build")).resolve()
-
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from support.bochs import BochsMissing, find_bochs
+from support.images import build_image
+from support.paths import BUILD, ROOT
 
 
 @pytest.fixture(scope="session")
@@ -33,23 +25,16 @@ def mkimage():
     return tool
 
 
-def build_image(out, *, kernel=None, cmdline="qemu-exit", force=False):
-    """Make a disk image with mkimage from the built loader and a kernel
-    (ours, stripped, by default). Returns the image path."""
-    import subprocess
-    cmd = [str(BUILD / "image" / "mkimage"), "build",
-           "--stage1", str(BUILD / "bootloader" / "stage1.bin"),
-           "--stage2", str(BUILD / "bootloader" / "stage2.bin"),
-           "--kernel", str(kernel or BUILD / "kernel" / "kernel-stripped.elf"),
-           "--cmdline", cmdline, "-o", str(out)]
-    if force:
-        cmd.append("--force")
-    result = subprocess.run(cmd, capture_output=True, text=True)
-    assert result.returncode == 0, f"mkimage failed:\n{result.stdout}{result.stderr}"
-    return pathlib.Path(out)
-
-
 @pytest.fixture(scope="session")
 def exit_image(tmp_path_factory):
     """Our kernel with the command line `qemu-exit`: it ends the VM when done."""
     return build_image(tmp_path_factory.mktemp("image") / "exit.img")
+
+
+@pytest.fixture(scope="session")
+def bochs_installed():
+    """A missing Bochs is a failure, not a skip: ./build.sh test installs it."""
+    try:
+        return find_bochs()
+    except BochsMissing as error:
+        pytest.fail(str(error))

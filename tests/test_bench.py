@@ -13,11 +13,8 @@ import sys
 
 import pytest
 
-from conftest import BUILD, ROOT
-
-sys.path.insert(0, str(ROOT / "tests" / "bench"))
-
-import bench  # noqa: E402  (tests/bench/bench.py, found through the path above)
+from bench import bench
+from support.paths import BUILD, ROOT
 
 DISK_BYTES = 1 << 20          # room for every sector count below after LBA 0
 

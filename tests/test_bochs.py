@@ -6,18 +6,20 @@ differs from SeaBIOS in what it leaves behind. A loader that boots in both
 has not merely been lucky in one emulator.
 
 Bochs has no isa-debug-exit device, so neither kernel can end the run: we
-stop Bochs once the last line we expect is on COM1 (see tests/bochs.py).
+stop Bochs once the last line we expect is on COM1 (see tests/support/bochs.py).
 """
 import re
 
 import pytest
 
-from bochs import BochsMissing, boot_bochs, find_bochs
-from conftest import build_image
-from test_boot import LOADER_PROGRESS, memory_map
-from test_foreign_kernel import (EXPECTED_LINES, LAYOUTS, LOADER_HALTED,
-                                 build_foreign_kernel, kernel_lines, make_image,
-                                 read_elf)
+from support.bochs import boot_bochs
+from support.elf_reader import read_elf
+from support.foreign_kernel import (EXPECTED_LINES, LAYOUTS, build_foreign_kernel,
+                                    kernel_lines, make_image)
+from support.images import build_image
+from support.loader_lines import LOADER_HALTED, loader_progress
+from support.serial import assert_in_order, memory_map
+from support.sources import BOOT_INFO_INC, MEMORY_LAYOUT_INC, nasm_value
 
 # Any word the kernel does not know; not "qemu-exit", so that nothing is
 # written to port 0xF4 and the kernel ends exactly as on a real PC.
@@ -30,24 +32,19 @@ OUR_KERNEL_ENDS = "|".join([re.escape(KERNEL_DONE), re.escape(LOADER_HALTED),
 FOREIGN_KERNEL_ENDS = "|".join([r"foreign kernel: (all checks passed|some checks FAILED)",
                                 re.escape(LOADER_HALTED)])
 
-# test_boot's list, with our command line in place of "qemu-exit".
-PROGRESS = [p.replace('"qemu-exit"', f'"{CMDLINE}"') for p in LOADER_PROGRESS] + [
-    r"^boot info: at 0x0000000000001000, version 1, \d+ bytes",
-    rf'^command line: "{CMDLINE}"',
-    r"^memory map \(E820, \d+ entries\):",
-    r"^usable memory: \d+ MiB",
-    re.escape(KERNEL_DONE),
-]
-assert len(PROGRESS) > len(LOADER_PROGRESS), "test_boot.LOADER_PROGRESS changed shape"
 
-
-@pytest.fixture(scope="session")
-def bochs_installed():
-    """A missing Bochs is a failure, not a skip: ./build.sh test installs it."""
-    try:
-        return find_bochs()
-    except BochsMissing as error:
-        pytest.fail(str(error))
+def progress():
+    """What a boot with CMDLINE prints, in order: the loader's lines (as
+    test_boot checks them), then the kernel's first lines."""
+    boot_info_address = nasm_value(MEMORY_LAYOUT_INC, "BOOT_INFO_ADDRESS")
+    boot_info_size = nasm_value(BOOT_INFO_INC, "boot_info_size")
+    return loader_progress(CMDLINE) + [
+        rf"^boot info: at 0x{boot_info_address:016x}, version \d+, {boot_info_size} bytes",
+        rf'^command line: "{CMDLINE}"',
+        r"^memory map \(E820, \d+ entries\):",
+        r"^usable memory: \d+ MiB",
+        re.escape(KERNEL_DONE),
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -64,22 +61,11 @@ def boot(image, **kwargs):
     return result
 
 
-def assert_in_order(result, patterns):
-    # \r is what every line ends with on a serial console; drop it so that
-    # ^ and $ work on lines.
-    serial = result.serial.replace("\r", "")
-    position = 0
-    for pattern in patterns:
-        match = re.compile(pattern, re.M).search(serial, position)
-        assert match, f"missing (in order): {pattern}\n{result.describe()}"
-        position = match.end()
-
-
 @pytest.mark.parametrize("memory_mib", [32, 64])
 def test_boots_to_kernel_in_bochs(bochs_installed, bochs_image, memory_mib):
     result = boot(bochs_image, memory_mib=memory_mib, until=OUR_KERNEL_ENDS)
     assert KERNEL_DONE in result.serial, result.describe()
-    assert_in_order(result, PROGRESS)
+    assert_in_order(result.serial, progress(), result.describe())
     assert "PANIC" not in result.serial, result.describe()
 
     # Bochs's BIOS builds its own E820 map: low memory and RAM from 1 MiB

@@ -13,9 +13,9 @@ import subprocess
 
 import pytest
 
-from bochs import bochsrc_text, boot_bochs
-from conftest import BUILD, ROOT, build_image
-from test_bochs import bochs_installed  # noqa: F401 (a fixture)
+from support.bochs import bochsrc_text, boot_bochs
+from support.paths import BUILD, ROOT
+from support.symbols import symbol_address
 
 BOOTLOADER = ROOT / "bootloader"
 MAGIC_BREAK_16 = b"\x87\xdb"            # xchg bx, bx in 16-bit code
@@ -82,9 +82,7 @@ def test_symbol_files(build_dir):
     assert stage1["start"] == 0x7C00 and stage1["skip_parameter_block"] == 0x7C5A
     assert stage2["stage2_header_block"] == 0x7E00
     assert 0x7E00 < stage2["stage2_main"] < 0x7F00 + 0x200
-    nm = subprocess.run(["nm", str(build_dir / "kernel" / "kernel.elf")],
-                        capture_output=True, text=True, check=True).stdout
-    assert kernel["kernel_main"] == int(re.search(r"^(\w+) T kernel_main$", nm, re.M)[1], 16)
+    assert kernel["kernel_main"] == symbol_address(build_dir / "kernel" / "kernel.elf", "kernel_main")
 
 
 def test_bochsrc_is_for_debugging(tmp_path):

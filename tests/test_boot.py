@@ -8,45 +8,11 @@ import re
 
 import pytest
 
-from loader_lines import PAGE_TABLES_LINE
-from qemu import KERNEL_EXIT_SUCCESS, boot
-
-# What stage 2 prints, in order, on every successful boot.
-LOADER_PROGRESS = [
-    r"bootstack stage 2: loader started \(boot drive 0x80\)",
-    r'stage2: kernel command line: "qemu-exit"',
-    r"stage2: CPU supports 64-bit long mode \(NX: (yes|no), 1 GiB pages: (yes|no), physical address bits: \d+\)",
-    r"stage2: A20 enabled \(.+\)",
-    r"stage2: memory map: \d+ entries from INT 15h E820h",
-    r"stage2: disk reads by LBA \(INT 13h extensions\)",
-    r"stage2: loading the kernel: \d+ bytes from sector \d+",
-    r"stage2: kernel ELF ok: 4 loadable segments at 0x0000000000100000-0x[0-9a-f]{16}, entry 0x0000000000100000",  # text, rodata, data+bss, symbol table
-    r"stage2: kernel checksum ok \(0x[0-9a-f]{16}\)",
-    PAGE_TABLES_LINE,
-    r"stage2: entering long mode, jumping to the kernel at 0x0000000000100000",
-    r"Kernel: running in 64-bit long mode",
-]
-
-MEMORY_MAP_LINE = re.compile(
-    r"^  \[(\d\d)\] base 0x([0-9a-f]{16}) length 0x([0-9a-f]{16}) type (\d) (.+)$")
-
-
-def assert_in_order(serial, patterns):
-    position = 0
-    for pattern in patterns:
-        match = re.compile(pattern, re.M).search(serial, position)
-        assert match, f"missing (in order): {pattern}\n--- serial ---\n{serial}"
-        position = match.end()
-
-
-def memory_map(serial):
-    """The kernel's memory map lines as (base, length, type) tuples."""
-    entries = []
-    for line in serial.replace("\r", "").split("\n"):
-        match = MEMORY_MAP_LINE.match(line)
-        if match:
-            entries.append((int(match[2], 16), int(match[3], 16), int(match[4])))
-    return entries
+from support.images import build_image
+from support.loader_lines import loader_progress
+from support.qemu import KERNEL_EXIT_FAILURE, KERNEL_EXIT_SUCCESS, boot
+from support.serial import assert_in_order, memory_map
+from support.sources import BOOT_INFO_INC, MEMORY_LAYOUT_INC, nasm_value
 
 
 @pytest.mark.parametrize("machine", ["pc", "q35"])
@@ -54,7 +20,7 @@ def memory_map(serial):
 def test_boots_to_kernel(exit_image, machine, memory_mib):
     result = boot(exit_image, machine=machine, memory=f"{memory_mib}M", timeout=60)
     assert result.exit_code == KERNEL_EXIT_SUCCESS, result.serial
-    assert_in_order(result.serial, LOADER_PROGRESS + [r"Kernel: boot complete, halting"])
+    assert_in_order(result.serial, loader_progress() + [r"Kernel: boot complete, halting"])
 
     entries = memory_map(result.serial)
     header = re.search(r"memory map \(E820, (\d+) entries\):", result.serial)
@@ -78,10 +44,17 @@ def test_boot_info_reaches_the_kernel(exit_image):
     result = boot(exit_image, timeout=60)
     assert result.exit_code == KERNEL_EXIT_SUCCESS, result.serial
     serial = result.serial
-    assert "boot info: at 0x0000000000001000, version 1, 3520 bytes" in serial
+    # The block's address, version and size, and the loader's memory, are
+    # what the loader's sources say.
+    address = nasm_value(MEMORY_LAYOUT_INC, "BOOT_INFO_ADDRESS")
+    version = nasm_value(BOOT_INFO_INC, "BOOT_INFO_VERSION")
+    size = nasm_value(BOOT_INFO_INC, "boot_info_size")
+    assert f"boot info: at 0x{address:016x}, version {version}, {size} bytes" in serial
     assert "boot drive: 0x80" in serial
     assert 'command line: "qemu-exit"' in serial
-    assert "loader memory: 0x0000000000000500-0x0000000000080000" in serial
+    loader_start = nasm_value(MEMORY_LAYOUT_INC, "LOADER_MEMORY_START")
+    loader_end = nasm_value(MEMORY_LAYOUT_INC, "LOADER_MEMORY_END")
+    assert f"loader memory: 0x{loader_start:016x}-0x{loader_end:016x}" in serial
     assert "identity map up to 0x0000000100000000" in serial
     # The loader counts its own reads: at least one call, and exactly the
     # sectors the kernel occupies.
@@ -101,7 +74,6 @@ def test_boot_info_reaches_the_kernel(exit_image):
 
 
 def test_kernel_command_line_is_passed(tmp_path):
-    from conftest import build_image
     image = build_image(tmp_path / "cmdline.img", cmdline="qemu-exit verbose=1 root=/dev/hd0")
     result = boot(image, timeout=60)
     assert result.exit_code == KERNEL_EXIT_SUCCESS, result.serial
@@ -109,8 +81,6 @@ def test_kernel_command_line_is_passed(tmp_path):
 
 
 def test_kernel_panic_is_reported(tmp_path):
-    from conftest import build_image
-    from qemu import KERNEL_EXIT_FAILURE
     image = build_image(tmp_path / "panic.img", cmdline="panic-test qemu-exit")
     result = boot(image, timeout=60)
     assert result.exit_code == KERNEL_EXIT_FAILURE, result.serial
@@ -118,7 +88,6 @@ def test_kernel_panic_is_reported(tmp_path):
 
 
 def test_without_qemu_exit_the_kernel_starts_its_shell(tmp_path):
-    from conftest import build_image
     image = build_image(tmp_path / "shell.img", cmdline="")
     result = boot(image, until=r"bootstack> ", settle=1.0, timeout=60)
     assert result.still_running, "QEMU exited (reboot or exit) instead of waiting:\n" + result.serial

@@ -8,7 +8,7 @@ import subprocess
 import pexpect
 import pytest
 
-from conftest import ROOT
+from support.paths import ROOT
 
 BUILD_SH = str(ROOT / "build.sh")
 # Lines of make's output that show a compiler or the image builder ran.

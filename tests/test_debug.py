@@ -14,8 +14,9 @@ import time
 
 import pytest
 
-from conftest import BUILD, ROOT
 from debug.gdb_session import GDB_REGISTER_NAMES, label_variables, read_map, write_label_script
+from support.paths import BUILD, ROOT
+from support.symbols import symbol
 
 pytestmark = pytest.mark.skipif(not subprocess.run(["sh", "-c", "command -v gdb"],
                                                    capture_output=True).stdout,
@@ -33,13 +34,6 @@ kernel
 printf "STOP3 pc=%#x\\n", $pc
 bt
 """
-
-
-def symbol(elf, name):
-    """(address, size) of a function, from nm."""
-    out = subprocess.run(["nm", "-S", str(elf)], capture_output=True, text=True, check=True).stdout
-    found = re.search(rf"^([0-9a-f]+) ([0-9a-f]+) \w {re.escape(name)}$", out, re.M)
-    return int(found.group(1), 16), int(found.group(2), 16)
 
 
 def run_session(tmp_path):
@@ -85,7 +79,8 @@ def test_debug_session(tmp_path):
     # 3. kernel_main by name, in 64-bit mode, with source and a backtrace.
     # GDB puts a breakpoint on a function after its prologue, as the line
     # table tells: at its first byte with gcc, a few bytes in with clang.
-    address, size = symbol(BUILD / "kernel" / "kernel.elf", "kernel_main")
+    kernel_main = symbol(BUILD / "kernel" / "kernel.elf", "kernel_main")
+    address, size = kernel_main.address, kernel_main.size
     stop = re.search(r"STOP3 pc=(0x[0-9a-f]+)", out)
     assert stop, out
     stop = int(stop.group(1), 16)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUILD, ROOT
+from support.paths import BUILD, ROOT
 
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 DOC_IDS = [str(doc.relative_to(ROOT)) for doc in DOCS]
@@ -38,12 +38,12 @@ PATH = re.compile(r"(?<![\w.$/-])((?:%s|build)(?:/[\w.*-]*)+)" % "|".join(SOURCE
 # Files under build/ that `./build.sh build` does not make: the docs say
 # which command writes them, and that command's source must name them.
 WRITTEN_BY_OTHER_COMMANDS = {
-    "build/bochs-serial.txt": "tests/bochs.py",        # ./build.sh bochs
-    "build/bochs.log": "tests/bochs.py",
+    "build/bochs-serial.txt": "tests/support/bochs.py",  # ./build.sh bochs
+    "build/bochs.log": "tests/support/bochs.py",
     "build/bench/results.json": "tests/bench/bench.py",  # ./build.sh bench
     "build/bench/work": "tests/bench/bench.py",
-    "build/breaks": "build.sh",                        # DEBUG_BREAKS=1 ./build.sh build
-    "build/debug": "tests/debug/gdb_session.py",       # ./build.sh debug
+    "build/breaks": "build.sh",                          # DEBUG_BREAKS=1 ./build.sh build
+    "build/debug": "tests/debug/gdb_session.py",         # ./build.sh debug
 }
 
 # A bare file name cited in a code span (`disk.inc`): source files only;

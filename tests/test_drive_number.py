@@ -12,16 +12,14 @@ disks 0x80-0x8F (bits 4-6 clear, see `drive_number_is_plausible` in
 bootloader/stage1.asm); for anything else it uses 0x80, and stage 2 warns.
 """
 import re
-import shutil
-import subprocess
 
 import pytest
 
-from conftest import ROOT
-from qemu import KERNEL_EXIT_SUCCESS, boot
+from support.paths import ROOT
+from support.qemu import KERNEL_EXIT_SUCCESS, boot
+from support.tools import run_tool
 
 CHAIN_SOURCE = ROOT / "tests" / "chainloader" / "chain.asm"
-TOOL_TIMEOUT_SECONDS = 60
 BOOT_TIMEOUT_SECONDS = 60
 SETTLE_SECONDS = 1.0            # after the chain loader jumped: time for stage 2 to speak
 HALT_SETTLE_SECONDS = 0.5       # after a halt message: make sure nothing follows
@@ -39,17 +37,12 @@ BOGUS_WARNING = ("stage2: warning: the BIOS passed boot drive 0x{:02x}, which is
 def build_chain_floppy(directory, source_drive, pass_dl, enter_at_07c0=False):
     """Assemble the chain loader for one (source drive, DL) pair and put it
     on a 1.44 MB floppy image. With enter_at_07c0 it jumps to 07C0:0000."""
-    if shutil.which("nasm") is None:
-        pytest.fail("nasm is not installed: run ./build.sh deps")
     variant = "-07c0" if enter_at_07c0 else ""
     binary = directory / f"chain-{source_drive:02x}-{pass_dl:02x}{variant}.bin"
     defines = ["-DENTER_AT_07C0"] if enter_at_07c0 else []
-    result = subprocess.run(
-        ["nasm", "-f", "bin", "-Wall", f"-DSOURCE_DRIVE={source_drive:#04x}",
-         f"-DPASS_DL={pass_dl:#04x}", *defines, f"-I{CHAIN_SOURCE.parent.parent}/",
-         "-o", str(binary), str(CHAIN_SOURCE)],
-        capture_output=True, text=True, timeout=TOOL_TIMEOUT_SECONDS)
-    assert result.returncode == 0, f"nasm failed:\n{result.stdout}{result.stderr}"
+    run_tool(["nasm", "-f", "bin", "-Wall", f"-DSOURCE_DRIVE={source_drive:#04x}",
+              f"-DPASS_DL={pass_dl:#04x}", *defines, f"-I{CHAIN_SOURCE.parent.parent}/",
+              "-o", binary, CHAIN_SOURCE])
     sector = binary.read_bytes()
     assert len(sector) == SECTOR and sector.endswith(BOOT_SIGNATURE), "chain.asm is not a boot sector"
     floppy = binary.with_suffix(".floppy.img")
@@ -64,11 +57,6 @@ def boot_chained(floppy, hard_disks, **boot_args):
     for index, disk in enumerate(hard_disks):
         extra += ["-drive", f"file={disk},format=raw,if=ide,index={index}"]
     return boot(floppy, drive="floppy", extra=extra, **boot_args)
-
-
-def describe(result):
-    return (f"QEMU exit code {result.exit_code}, still running {result.still_running}, "
-            f"{result.seconds:.2f} s; serial output:\n{result.serial}")
 
 
 @pytest.fixture
@@ -88,12 +76,12 @@ def test_stage1_boots_from_the_drive_in_dl(exit_image, blank_disk, tmp_path):
     floppy = build_chain_floppy(tmp_path, SECOND_HARD_DISK, SECOND_HARD_DISK)
     result = boot_chained(floppy, [blank_disk, exit_image], timeout=BOOT_TIMEOUT_SECONDS)
     serial = result.serial
-    assert "chain: booting drive 0x81 with DL=0x81" in serial, describe(result)
-    assert result.exit_code == KERNEL_EXIT_SUCCESS, describe(result)
-    assert "loader started (boot drive 0x81)" in serial, describe(result)
-    assert "boot drive: 0x81" in serial, describe(result)
-    assert "stage2: warning" not in serial, describe(result)
-    assert "Kernel: boot complete, halting" in serial, describe(result)
+    assert "chain: booting drive 0x81 with DL=0x81" in serial, result.describe()
+    assert result.exit_code == KERNEL_EXIT_SUCCESS, result.describe()
+    assert "loader started (boot drive 0x81)" in serial, result.describe()
+    assert "boot drive: 0x81" in serial, result.describe()
+    assert "stage2: warning" not in serial, result.describe()
+    assert "Kernel: boot complete, halting" in serial, result.describe()
 
 
 def test_the_blank_first_disk_does_not_boot(exit_image, blank_disk, tmp_path):
@@ -103,19 +91,19 @@ def test_the_blank_first_disk_does_not_boot(exit_image, blank_disk, tmp_path):
     floppy = build_chain_floppy(tmp_path, SECOND_HARD_DISK, FIRST_HARD_DISK)
     result = boot_chained(floppy, [blank_disk, exit_image], until=r"chain: booting drive",
                           settle=SETTLE_SECONDS, timeout=BOOT_TIMEOUT_SECONDS)
-    assert "chain: booting drive 0x81 with DL=0x80" in result.serial, describe(result)
-    assert "bootstack stage 2" not in result.serial, describe(result)
-    assert result.exit_code != KERNEL_EXIT_SUCCESS, describe(result)
+    assert "chain: booting drive 0x81 with DL=0x80" in result.serial, result.describe()
+    assert "bootstack stage 2" not in result.serial, result.describe()
+    assert result.exit_code != KERNEL_EXIT_SUCCESS, result.describe()
 
 
 def test_right_drive_number_gives_no_warning(exit_image, tmp_path):
     floppy = build_chain_floppy(tmp_path, FIRST_HARD_DISK, FIRST_HARD_DISK)
     result = boot_chained(floppy, [exit_image], timeout=BOOT_TIMEOUT_SECONDS)
-    assert "chain: booting drive 0x80 with DL=0x80" in result.serial, describe(result)
-    assert result.exit_code == KERNEL_EXIT_SUCCESS, describe(result)
-    assert "loader started (boot drive 0x80)" in result.serial, describe(result)
-    assert "boot drive: 0x80" in result.serial, describe(result)
-    assert "stage2: warning" not in result.serial, describe(result)
+    assert "chain: booting drive 0x80 with DL=0x80" in result.serial, result.describe()
+    assert result.exit_code == KERNEL_EXIT_SUCCESS, result.describe()
+    assert "loader started (boot drive 0x80)" in result.serial, result.describe()
+    assert "boot drive: 0x80" in result.serial, result.describe()
+    assert "stage2: warning" not in result.serial, result.describe()
 
 
 # Numbers with some of bits 4-6 set are no BIOS disk: 0x42 is nonsense,
@@ -125,15 +113,15 @@ def test_bogus_drive_number_falls_back_to_the_first_disk(exit_image, tmp_path, b
     floppy = build_chain_floppy(tmp_path, FIRST_HARD_DISK, bogus_dl)
     result = boot_chained(floppy, [exit_image], timeout=BOOT_TIMEOUT_SECONDS)
     serial = result.serial
-    assert f"chain: booting drive 0x80 with DL=0x{bogus_dl:02x}" in serial, describe(result)
-    assert result.exit_code == KERNEL_EXIT_SUCCESS, describe(result)
-    assert "loader started (boot drive 0x80)" in serial, describe(result)
+    assert f"chain: booting drive 0x80 with DL=0x{bogus_dl:02x}" in serial, result.describe()
+    assert result.exit_code == KERNEL_EXIT_SUCCESS, result.describe()
+    assert "loader started (boot drive 0x80)" in serial, result.describe()
     # The warning comes right after the banner, before any other step.
     lines = [line for line in result.lines() if line]
     banner = next(i for i, line in enumerate(lines) if "loader started" in line)
-    assert lines[banner + 1] == BOGUS_WARNING.format(bogus_dl), describe(result)
-    assert "boot drive: 0x80" in serial, describe(result)
-    assert "Kernel: boot complete, halting" in serial, describe(result)
+    assert lines[banner + 1] == BOGUS_WARNING.format(bogus_dl), result.describe()
+    assert "boot drive: 0x80" in serial, result.describe()
+    assert "Kernel: boot complete, halting" in serial, result.describe()
 
 
 # The edges of the accepted ranges: the last floppy and the last hard disk
@@ -145,10 +133,10 @@ def test_plausible_drive_number_is_used_as_given(exit_image, tmp_path, plausible
     stage1_error = r"Stage 1: disk error 0x[0-9A-F]{2}"
     result = boot_chained(floppy, [exit_image], until=stage1_error, settle=HALT_SETTLE_SECONDS,
                           timeout=BOOT_TIMEOUT_SECONDS)
-    assert f"chain: booting drive 0x80 with DL=0x{plausible_dl:02x}" in result.serial, describe(result)
-    assert re.search(stage1_error, result.serial), describe(result)
-    assert "bootstack stage 2" not in result.serial, describe(result)
-    assert result.still_running, describe(result)
+    assert f"chain: booting drive 0x80 with DL=0x{plausible_dl:02x}" in result.serial, result.describe()
+    assert re.search(stage1_error, result.serial), result.describe()
+    assert "bootstack stage 2" not in result.serial, result.describe()
+    assert result.still_running, result.describe()
 
 
 def test_chain_loader_reports_a_missing_disk(tmp_path):
@@ -160,9 +148,9 @@ def test_chain_loader_reports_a_missing_disk(tmp_path):
                   until=r"chain: reading sector 0 of drive 0x81 failed, BIOS error 0x[0-9a-f]{2}",
                   settle=HALT_SETTLE_SECONDS, timeout=BOOT_TIMEOUT_SECONDS)
     assert re.search(r"chain: reading sector 0 of drive 0x81 failed, BIOS error 0x[0-9a-f]{2}",
-                     result.serial), describe(result)
-    assert result.still_running, describe(result)
-    assert "bootstack" not in result.serial, describe(result)
+                     result.serial), result.describe()
+    assert result.still_running, result.describe()
+    assert "bootstack" not in result.serial, result.describe()
 
 
 def test_chain_loader_reports_a_disk_without_boot_signature(blank_disk, tmp_path):
@@ -170,8 +158,8 @@ def test_chain_loader_reports_a_disk_without_boot_signature(blank_disk, tmp_path
     message = "chain: drive 0x80 has no boot signature 0x55 0xAA in sector 0"
     result = boot_chained(floppy, [blank_disk], until=re.escape(message), settle=HALT_SETTLE_SECONDS,
                           timeout=BOOT_TIMEOUT_SECONDS)
-    assert message in result.serial, describe(result)
-    assert result.still_running, describe(result)
+    assert message in result.serial, result.describe()
+    assert result.still_running, result.describe()
 
 
 def test_stage1_entered_at_07c0_0000(exit_image, tmp_path):
@@ -181,6 +169,6 @@ def test_stage1_entered_at_07c0_0000(exit_image, tmp_path):
     that would make it depend on CS = 0 without the far jump.)"""
     floppy = build_chain_floppy(tmp_path, FIRST_HARD_DISK, FIRST_HARD_DISK, enter_at_07c0=True)
     result = boot_chained(floppy, [exit_image], timeout=BOOT_TIMEOUT_SECONDS)
-    assert "chain: booting drive 0x80 with DL=0x80" in result.serial, describe(result)
-    assert result.exit_code == KERNEL_EXIT_SUCCESS, describe(result)
-    assert "Kernel: boot complete, halting" in result.serial, describe(result)
+    assert "chain: booting drive 0x80 with DL=0x80" in result.serial, result.describe()
+    assert result.exit_code == KERNEL_EXIT_SUCCESS, result.describe()
+    assert "Kernel: boot complete, halting" in result.serial, result.describe()

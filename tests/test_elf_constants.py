@@ -4,8 +4,8 @@ Three places name the same ELF-64 facts (field offsets of the file header
 and of a program header, and the values the loader accepts):
   bootloader/stage2/elf.inc     what stage 2 reads at boot (NASM equ)
   image/elf_check.c             what mkimage checks on the host (C #define)
-  tests/elf_factory.py          what the tests write (and
-  tests/test_loader_failures.py what they damage)
+  tests/support/elf_factory.py  what the tests write, and the field
+                                offsets of what they damage
 Each side is asked for its own values: NASM evaluates elf.inc, the C
 preprocessor expands elf_check.c's macros, and the Python side is imported
 and, for the offsets elf_factory only implies through its struct formats,
@@ -17,9 +17,8 @@ import subprocess
 
 import pytest
 
-import elf_factory
-import test_loader_failures
-from conftest import ROOT
+from support import elf_factory
+from support.paths import ROOT
 
 ELF_INC = ROOT / "bootloader" / "stage2" / "elf.inc"
 ELF_CHECK_C = ROOT / "image" / "elf_check.c"
@@ -45,7 +44,8 @@ FACTORY_NAMES = {
     "ELFCLASS64": "ELFCLASS64", "ELFDATA2LSB": "ELFDATA2LSB", "ET_EXEC": "ET_EXEC",
     "EM_X86_64": "EM_X86_64", "PT_LOAD": "PT_LOAD", "PF_X": "PF_X", "PF_W": "PF_W",
 }
-# stage 2's name -> the name tests/test_loader_failures.py uses.
+# stage 2's name -> elf_factory's name for the field offsets the failure
+# tests damage.
 FAILURE_TEST_NAMES = {
     "EI_CLASS": "EI_CLASS", "E_TYPE": "E_TYPE", "E_MACHINE": "E_MACHINE",
     "E_ENTRY": "E_ENTRY", "E_PHOFF": "E_PHOFF", "E_PHNUM": "E_PHNUM",
@@ -99,9 +99,9 @@ def test_mkimage_checks_the_same_magic(stage2):
 def test_the_tests_agree_with_stage2(stage2):
     differ = {name: (stage2[name], getattr(elf_factory, py))
               for name, py in FACTORY_NAMES.items() if stage2[name] != getattr(elf_factory, py)}
-    differ.update({name: (stage2[name], getattr(test_loader_failures, py))
+    differ.update({name: (stage2[name], getattr(elf_factory, py))
                    for name, py in FAILURE_TEST_NAMES.items()
-                   if stage2[name] != getattr(test_loader_failures, py)})
+                   if stage2[name] != getattr(elf_factory, py)})
     assert differ == {}, "name: (stage 2, tests)"
 
 

@@ -7,7 +7,8 @@ import subprocess
 import pexpect
 import pytest
 
-from conftest import BUILD, ROOT
+from support.paths import BUILD, ROOT
+from support.symbols import symbol_address
 
 HEADING = re.compile(r"^==== (.*)$", re.M)
 
@@ -38,9 +39,7 @@ def part(parts, start):
 
 
 def nm_address(name):
-    out = subprocess.run(["nm", "--defined-only", str(BUILD / "kernel" / "kernel.elf")],
-                         capture_output=True, text=True, check=True).stdout
-    return int(re.search(rf"^([0-9a-f]+) [Tt] {re.escape(name)}$", out, re.M).group(1), 16)
+    return symbol_address(BUILD / "kernel" / "kernel.elf", name)
 
 
 def test_every_part_is_there_in_order(parts):

@@ -25,8 +25,8 @@ import time
 
 import pytest
 
-from conftest import build_image
-from qemu import KERNEL_EXIT_FAILURE, boot, qemu_binary
+from support.images import build_image
+from support.qemu import KERNEL_EXIT_FAILURE, boot, qemu_binary
 
 BOOT_DONE = "bootstack> "       # the shell's prompt: it echoes what is typed
 BOOT_TIMEOUT_SECONDS = 60

@@ -6,7 +6,8 @@ import shutil
 import struct
 import subprocess
 
-from conftest import BUILD, ROOT
+from support.paths import BUILD, ROOT
+from support.symbols import nm_symbols
 
 KERNEL_ELF = BUILD / "kernel" / "kernel.elf"
 ENTRY = struct.Struct("<QQ")       # struct kernel_symbol: address, name pointer
@@ -42,9 +43,7 @@ def test_symbol_table_is_last_and_complete():
 
     # linker.ld: the entries between __ksymtab_start and __ksymtab_end,
     # then their names, all in the output section .ksymtab.
-    symbols = {n: a for a, t, n in (line.split() for line in subprocess.run(
-        ["nm", str(KERNEL_ELF)], capture_output=True, text=True, check=True).stdout.splitlines()
-        if len(line.split()) == 3) for a in [int(a, 16)]}
+    symbols = {s.name: s.address for s in nm_symbols(KERNEL_ELF)}
     start, end = symbols["__ksymtab_start"], symbols["__ksymtab_end"]
     assert start == address and end <= address + size
 

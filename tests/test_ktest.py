@@ -8,13 +8,13 @@ command line `test` runs them all; each pytest test below reads its line.
 """
 import os
 import re
-import shutil
 import subprocess
 
 import pytest
 
-from conftest import BUILD, ROOT, build_image
-from qemu import KERNEL_EXIT_FAILURE, KERNEL_EXIT_SUCCESS, boot
+from support.images import build_image
+from support.paths import BUILD, ROOT
+from support.qemu import KERNEL_EXIT_FAILURE, KERNEL_EXIT_SUCCESS, boot
 
 KERNEL_ELF = BUILD / "kernel" / "kernel.elf"
 RESULT_LINE = re.compile(r"^ktest: (PASS|FAIL) (\w+)(?:: (.*))?$", re.M)

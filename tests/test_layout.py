@@ -9,12 +9,12 @@ the constants defined on both sides. Nothing is parsed by hand except the
 field and constant names.
 """
 import re
-import struct
 import subprocess
 
 import pytest
 
-from conftest import ROOT
+from support.paths import ROOT
+from support.sources import BOOT_INFO_INC, MEMORY_LAYOUT_INC, nasm_structs, nasm_values
 
 PAIRS = [
     ("bootloader/boot_info.inc", "kernel/boot_info.h"),
@@ -22,28 +22,8 @@ PAIRS = [
 ]
 
 
-def nasm_structs(inc_text):
-    """{struc name: [field names in order]} from the .inc source."""
-    structs = {}
-    for name, body in re.findall(r"^struc (\w+)\n(.*?)^endstruc", inc_text, re.M | re.S):
-        structs[name] = re.findall(r"^\s+\.(\w+):", body, re.M)
-    return structs
-
-
 def nasm_constants(inc_text):
     return re.findall(r"^(\w+)\s+equ\b", inc_text, re.M)
-
-
-def nasm_values(tmp_path, inc, expressions):
-    """Evaluate expressions with NASM itself, after including `inc`."""
-    source = tmp_path / "probe.asm"
-    source.write_text(f'%include "{inc.name}"\n' +
-                      "".join(f"dq {expr}\n" for expr in expressions))
-    out = tmp_path / "probe.bin"
-    subprocess.run(["nasm", "-f", "bin", f"-I{inc.parent}/", "-o", str(out), str(source)],
-                   check=True)
-    data = out.read_bytes()
-    return list(struct.unpack(f"<{len(expressions)}Q", data))
 
 
 def c_values(tmp_path, header, expressions):
@@ -72,7 +52,7 @@ def test_struct_layouts_agree(tmp_path, inc_path, header_path):
     assert structs, f"no struc found in {inc_path}"
     for name, fields in structs.items():
         assert fields, name
-        nasm = nasm_values(tmp_path, inc, [f"{name}.{f}" for f in fields] + [f"{name}_size"])
+        nasm = nasm_values([inc], [f"{name}.{f}" for f in fields] + [f"{name}_size"], tmp_path)
         c_exprs = [f"offsetof(struct {name}, {f})" for f in fields]
         c_exprs += [f"sizeof(((struct {name} *)0)->{f})" for f in fields]
         c_exprs += [f"sizeof(struct {name})"]
@@ -94,13 +74,11 @@ def test_shared_constants_agree(tmp_path, inc_path, header_path):
     header_text = header.read_text()
     shared = [n for n in nasm_constants(inc.read_text()) if c_defines(header_text, n)]
     assert len(shared) >= 4, f"expected {inc_path} and {header_path} to share constants"
-    assert nasm_values(tmp_path, inc, shared) == c_values(tmp_path, header, shared), shared
+    assert nasm_values([inc], shared, tmp_path) == c_values(tmp_path, header, shared), shared
 
 
 def test_boot_info_fits_its_page(tmp_path):
     """Stage 2 clears and fills one 4 KiB page at BOOT_INFO_ADDRESS."""
-    inc = ROOT / "bootloader" / "boot_info.inc"
-    (tmp_path / "both.inc").write_text(
-        f'%include "{inc}"\n%include "{ROOT / "bootloader/stage2/memory_layout.inc"}"\n')
-    size, area = nasm_values(tmp_path, tmp_path / "both.inc", ["boot_info_size", "BOOT_INFO_AREA_SIZE"])
+    size, area = nasm_values([BOOT_INFO_INC, MEMORY_LAYOUT_INC],
+                             ["boot_info_size", "BOOT_INFO_AREA_SIZE"], tmp_path)
     assert size <= area

@@ -12,18 +12,20 @@ import subprocess
 
 import pytest
 
-from conftest import BUILD, ROOT, build_image
-from qemu import boot
+from support.elf_factory import (E_ENTRY, E_MACHINE, E_PHNUM, E_PHOFF, E_TYPE, EI_CLASS,
+                                 P_FILESZ, P_MEMSZ, P_OFFSET, P_PADDR, P_TYPE, PH_SIZE)
+from support.images import build_image
+from support.loader_lines import LOADER_HALTED
+from support.paths import BUILD, ROOT
+from support.qemu import boot
+from support.sources import LOADER_FIELDS_INC, MEMORY_LAYOUT_INC, nasm_value
 
 SECTOR = 512
 STAGE2_HEADER = SECTOR                  # stage 2 starts at LBA 1
-KERNEL_LBA_FIELD = STAGE2_HEADER + 12   # offsets from bootloader/loader_fields.inc
-KERNEL_SIZE_FIELD = STAGE2_HEADER + 20
-HALTED = "stage2: the system is halted."
+KERNEL_LBA_FIELD = STAGE2_HEADER + nasm_value(LOADER_FIELDS_INC, "stage2_header.kernel_lba")
+KERNEL_SIZE_FIELD = STAGE2_HEADER + nasm_value(LOADER_FIELDS_INC, "stage2_header.kernel_size")
+PROGRAM_HEADERS_MAX = nasm_value(MEMORY_LAYOUT_INC, "PROGRAM_HEADERS_MAX")
 
-# ELF-64 header and program header field offsets (ELF-64 Object File Format 1.5).
-EI_CLASS, E_TYPE, E_MACHINE, E_ENTRY, E_PHOFF, E_PHNUM = 4, 16, 18, 24, 32, 56
-PH_SIZE, P_TYPE, P_OFFSET, P_PADDR, P_FILESZ, P_MEMSZ = 56, 0, 8, 24, 32, 40
 
 
 def kernel_start(image):
@@ -62,9 +64,9 @@ def first_load_segment(image):
 
 
 def assert_fails_and_halts(image, message, **boot_args):
-    result = boot(image, until=HALTED, settle=1.0, timeout=60, **boot_args)
+    result = boot(image, until=LOADER_HALTED, settle=1.0, timeout=60, **boot_args)
     assert message in result.serial, f"expected {message!r}\n--- serial ---\n{result.serial}"
-    assert HALTED in result.serial, result.serial
+    assert LOADER_HALTED in result.serial, result.serial
     assert result.still_running, "QEMU exited: the machine rebooted or shut down\n" + result.serial
     assert "Kernel: running" not in result.serial
     # Nothing after the halt message: the machine really stopped there.
@@ -137,7 +139,8 @@ def test_cpu_without_long_mode(good_image):
     ("big-endian", [(5, b"\x02")], "the kernel ELF file is not little-endian."),
     ("wrong-machine", [(E_MACHINE, struct.pack("<H", 3))], "the kernel ELF file is not for x86-64"),
     ("shared-object", [(E_TYPE, struct.pack("<H", 3))], "the kernel ELF file is not an executable (ET_EXEC)"),
-    ("too-many-phdrs", [(E_PHNUM, struct.pack("<H", 65))], "the kernel's program headers are out of bounds"),
+    ("too-many-phdrs", [(E_PHNUM, struct.pack("<H", PROGRAM_HEADERS_MAX + 1))],
+     "the kernel's program headers are out of bounds"),
     ("phdrs-past-chunk", [(E_PHOFF, struct.pack("<Q", 0x20000))], "the kernel's program headers are out of bounds"),
     ("entry-outside", [(E_ENTRY, struct.pack("<Q", 0x3000000))],
      "the kernel entry point is not inside an executable PT_LOAD segment."),
@@ -166,7 +169,7 @@ def test_damaged_program_header(good_image, tmp_path, name, field, value, messag
     paddr = struct.unpack_from("<Q", value)[0] if field == P_PADDR else 0
     message = message.format(end=f"{(paddr + memsz) & 0xFFFFFFFF:08x}")
     assert_fails_and_halts(image, f"stage2: error: kernel segment {index} ", memory="32M")
-    result = boot(image, until=HALTED, timeout=60, memory="32M")
+    result = boot(image, until=LOADER_HALTED, timeout=60, memory="32M")
     assert message in result.serial, result.serial
 
 

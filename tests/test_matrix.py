@@ -14,12 +14,13 @@ what the CPU model has, the page tables against the CPU and the memory map,
 and the kernel's memory map against the RAM size.
 """
 import dataclasses
-import re
 
 import pytest
 
-from loader_lines import PAGE_TABLES_LINE
-from qemu import KERNEL_EXIT_SUCCESS, boot
+from support.loader_lines import PAGE_TABLES_LINE
+from support.qemu import KERNEL_EXIT_SUCCESS, boot
+from support.serial import assert_in_order, memory_map
+from support.sources import MEMORY_LAYOUT_INC, nasm_value
 
 BOOT_TIMEOUT_SECONDS = 60       # a boot takes well under a second; this is for a loaded machine
 MIB = 1 << 20
@@ -27,8 +28,6 @@ GIB = 1 << 30
 FLOPPY_BYTES = 80 * 2 * 18 * 512        # 1.44 MB: 80 cylinders, 2 heads, 18 sectors
 SPARSE_DISK_BYTES = 2 * GIB             # "a USB stick" the image is dd-ed onto
 ALWAYS_MAPPED_GIB = 4                   # the loader maps at least the 32-bit address space
-PAGE_TABLES_START = 0x20000             # bootloader/stage2/memory_layout.inc
-PAGE_TABLES_END = 0x70000
 # QEMU keeps a few hundred KiB of the RAM for the BIOS (EBDA, ROM shadow).
 USABLE_SLACK_MIB = 2
 E820_USABLE = 1
@@ -122,28 +121,6 @@ LOADER_LINES = [
     r"Kernel: boot complete, halting",
 ]
 
-MEMORY_MAP_LINE = re.compile(
-    r"^  \[\d+\] base 0x([0-9a-f]{16}) length 0x([0-9a-f]{16}) type (\d+) ", re.M)
-
-
-def parse_in_order(serial, patterns):
-    """Match each pattern after the previous one; return all named groups."""
-    found = {}
-    position = 0
-    for pattern in patterns:
-        match = re.compile(pattern, re.M).search(serial, position)
-        assert match, f"missing (in order): {pattern}\n--- serial ---\n{serial}"
-        found.update(match.groupdict())
-        position = match.end()
-    return found
-
-
-def memory_map(serial):
-    """The kernel's memory map as (base, length, type) tuples."""
-    return [(int(base, 16), int(length, 16), int(kind))
-            for base, length, kind in MEMORY_MAP_LINE.findall(serial.replace("\r", ""))]
-
-
 def gib_rounded_up(address):
     return -(-address // GIB)
 
@@ -175,7 +152,7 @@ def check_boot(result, config):
     serial = result.serial
     context = f"{config.id}: exit code {result.exit_code}, {result.seconds:.2f} s\n--- serial ---\n{serial}"
     assert result.exit_code == KERNEL_EXIT_SUCCESS, context
-    found = parse_in_order(serial, LOADER_LINES)
+    found = assert_in_order(serial, LOADER_LINES, context)
 
     # One boot drive, from the BIOS through stage 1 and stage 2 to the
     # kernel: the first floppy or the first hard disk (SeaBIOS numbers the
@@ -220,7 +197,9 @@ def check_boot(result, config):
     assert int(found["identity_map_end"], 16) == mapped_gib * GIB, context
     assert "the page table area is full" not in serial, context
     tables_start, tables_end = int(found["tables_start"], 16), int(found["tables_end"], 16)
-    assert tables_start == PAGE_TABLES_START < tables_end <= PAGE_TABLES_END, context
+    page_tables_start = nasm_value(MEMORY_LAYOUT_INC, "PAGE_TABLES_ADDRESS")
+    page_tables_end = nasm_value(MEMORY_LAYOUT_INC, "PAGE_TABLES_END")
+    assert tables_start == page_tables_start < tables_end <= page_tables_end, context
 
 
 @pytest.mark.parametrize("config", [pytest.param(c, id=c.id) for c in MATRIX])

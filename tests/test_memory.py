@@ -17,8 +17,9 @@ import re
 
 import pytest
 
-from conftest import build_image
-from qemu import KERNEL_EXIT_FAILURE, KERNEL_EXIT_SUCCESS, boot
+from support.images import build_image
+from support.qemu import KERNEL_EXIT_FAILURE, KERNEL_EXIT_SUCCESS, boot
+from support.sources import MEMORY_LAYOUT_INC, nasm_value
 
 PAGE = 4096
 MIB = 1 << 20
@@ -148,7 +149,8 @@ def test_page_walk_printout(tmp_path):
     result = boot(image, memory="32M", timeout=TIMEOUT_SECONDS)
     serial = result.serial.replace("\r", "")
     assert result.exit_code == KERNEL_EXIT_SUCCESS, serial
-    walks = re.findall(r"^page walk for 0x([0-9a-f]{16}) \(CR3 0x0000000000020000\):\n"
+    cr3 = nasm_value(MEMORY_LAYOUT_INC, "PAGE_TABLES_ADDRESS")     # the loader's PML4
+    walks = re.findall(rf"^page walk for 0x([0-9a-f]{{16}}) \(CR3 0x{cr3:016x}\):\n"
                        r"((?:  .*\n)+)", serial, re.M)
     assert len(walks) == 5, serial
     text = {int(address, 16): lines for address, lines in walks}

@@ -1,5 +1,5 @@
 """The memory map sanitiser's host unit tests (tests/unit/test_memory_map.c,
-libk/memory_map.c), one pytest test each (see unit_program.py)."""
-from unit_program import unit_tests
+libk/memory_map.c), one pytest test each (see support/unit_program.py)."""
+from support.unit_program import unit_tests
 
 test_memory_map = unit_tests("test_memory_map")

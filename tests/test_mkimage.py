@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-import elf_factory as ef
+from support import elf_factory as ef
 
 SECTOR = 512
 MIB = 1024 * 1024

@@ -7,14 +7,12 @@ called. Files (headers, Bochs's BIOS) are looked up under a fake root
 directory instead of /, by redefining build.sh's one file probe,
 have_file. Nothing is installed for real.
 """
-import os
-import pathlib
 import re
 import subprocess
 
 import pytest
 
-from conftest import ROOT
+from support.paths import ROOT
 
 BASH = "/bin/bash"
 
@@ -31,7 +29,7 @@ PYTEST = {"python3", "python3-pytest", "python3-pexpect", "python3-pytest-xdist"
 NEEDS_ON_A_BARE_MACHINE = {
     "build": BUILD,
     "run": BUILD | QEMU,
-    "test": BUILD | QEMU | GDB | BOCHS | PYTEST | {"libcmocka-dev", "e2fsprogs"},
+    "test": BUILD | QEMU | GDB | BOCHS | PYTEST | {"libcmocka-dev", "e2fsprogs", "clang-format"},
     "debug": BUILD | QEMU | GDB,
     "bochs": BUILD | BOCHS,
     "fresh-test": {"debootstrap", "git"},
@@ -41,7 +39,7 @@ NEEDS_ON_A_BARE_MACHINE["deps"] = set().union(*NEEDS_ON_A_BARE_MACHINE.values())
 # The stub programs and files of a machine that has everything.
 ALL_PROGRAMS = ("make", "nasm", "cc", "gcc", "ld", "objcopy", "ar", "nm", "objdump",
                 "qemu-system-x86_64", "gdb", "python3", "bochs", "debootstrap", "git", "mkfs.ext2",
-                "clang", "ld.lld", "llvm-objcopy", "llvm-ar", "llvm-nm")
+                "clang", "ld.lld", "llvm-objcopy", "llvm-ar", "llvm-nm", "clang-format")
 ALL_FILES = ("usr/include/stdio.h", "usr/include/cmocka.h",
              "usr/share/bochs/BIOS-bochs-latest", "usr/share/bochs/VGABIOS-lgpl-latest",
              "usr/lib/x86_64-linux-gnu/bochs/plugins/libbx_term_gui.so",

@@ -30,14 +30,16 @@ expected here; everything else is as the loader left it.
 import bisect
 import dataclasses
 import re
-import struct
-import subprocess
 
 import pytest
 
-import elf_factory
-from conftest import BUILD, build_image
-from qemu import boot
+from support import elf_factory
+from support.elf_reader import PF_W, PF_X, read_elf
+from support.images import build_image
+from support.paths import BUILD, KERNEL_ELF
+from support.qemu import boot
+from support.sources import MEMORY_LAYOUT_INC, nasm_value
+from support.symbols import symbol_address
 
 BOOT_TIMEOUT_SECONDS = 60
 SETTLE_SECONDS = 0.2            # after the last line: the kernel reaches its hlt
@@ -48,8 +50,9 @@ GIB = 1 << 30
 MIB = 1 << 20
 ENTRY_BYTES = 8
 TABLE_ENTRIES = 512
-PAGE_TABLES_START = 0x20000     # bootloader/stage2/memory_layout.inc: the loader's table area
-PAGE_TABLES_END = 0x70000
+# The loader's page table area.
+PAGE_TABLES_START = nasm_value(MEMORY_LAYOUT_INC, "PAGE_TABLES_ADDRESS")
+PAGE_TABLES_END = nasm_value(MEMORY_LAYOUT_INC, "PAGE_TABLES_END")
 
 # Control registers and EFER (Intel SDM Vol. 3A, 2.5 and 2.2.1).
 CR0_PE = 1 << 0
@@ -71,14 +74,7 @@ ENTRY_ADDRESS_MASK = 0x000FFFFFFFFFF000
 # Bits covered by each level: PML4 entry 512 GiB, PDPT entry 1 GiB, PD 2 MiB, PT 4 KiB.
 LEVEL_SHIFTS = (39, 30, 21, 12)
 
-# ELF-64 (System V ABI): the parts of the header and program headers we read.
-ELF_MAGIC = b"\x7fELF"
-E_PHOFF, E_PHENTSIZE, E_PHNUM = 32, 54, 56
-PHDR_FORMAT = "<IIQQQQQQ"       # p_type, p_flags, p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_align
-PT_LOAD = 1
-PF_X, PF_W = 1, 2
-
-OUR_KERNEL = BUILD / "kernel" / "kernel-stripped.elf"
+OUR_KERNEL = KERNEL_ELF
 OUR_HALT_LINE = "bootstack> "     # the shell waits for input (HLT between keys)
 FOREIGN_HALT_LINE = "foreign kernel: all checks passed"
 # The shared-page kernel prints nothing: it is HLT instructions, entered
@@ -105,41 +101,14 @@ OUR_KERNEL_WITH_SYMBOLS = BUILD / "kernel" / "kernel.elf"
 # ---- The kernel's segments and what they promise ------------------------------------------
 
 @dataclasses.dataclass(frozen=True)
-class Segment:
-    paddr: int
-    memsz: int
-    flags: int
-
-
-@dataclasses.dataclass(frozen=True)
 class Access:
     writable: bool
     no_execute: bool
 
 
-def kernel_symbol(elf_path, name):
-    """The address of symbol `name` in an ELF file with symbols (nm)."""
-    output = subprocess.run(["nm", str(elf_path)], capture_output=True, text=True,
-                            check=True).stdout
-    for line in output.splitlines():
-        parts = line.split()
-        if len(parts) == 3 and parts[2] == name:
-            return int(parts[0], 16)
-    raise AssertionError(f"{name} is not a symbol of {elf_path}")
-
-
 def load_segments(elf_path):
     """The PT_LOAD segments that occupy memory."""
-    data = elf_path.read_bytes()
-    assert data[:4] == ELF_MAGIC, f"{elf_path} is not an ELF file"
-    phoff, = struct.unpack_from("<Q", data, E_PHOFF)
-    phentsize, phnum = struct.unpack_from("<HH", data, E_PHENTSIZE)
-    segments = []
-    for index in range(phnum):
-        p_type, p_flags, _, _, p_paddr, _, p_memsz, _ = \
-            struct.unpack_from(PHDR_FORMAT, data, phoff + index * phentsize)
-        if p_type == PT_LOAD and p_memsz:
-            segments.append(Segment(p_paddr, p_memsz, p_flags))
+    segments = [segment for segment in read_elf(elf_path).loads if segment.memsz]
     assert segments, f"{elf_path} has no loadable segment"
     return segments
 
@@ -463,7 +432,7 @@ def test_page_permissions(case, request):
 
     # An identity map without holes from 0 to where the loader says it
     # ends; our kernel has unmapped one page, the guard below its stack.
-    holes = {kernel_symbol(OUR_KERNEL_WITH_SYMBOLS, BOOT_STACK_GUARD_SYMBOL)} \
+    holes = {symbol_address(OUR_KERNEL_WITH_SYMBOLS, BOOT_STACK_GUARD_SYMBOL)} \
         if case.kernel == "ours" else set()
     map_end = int(re.search(r"page tables built: 0-(\d+) GiB", result.serial)[1]) * GIB
     position = 0

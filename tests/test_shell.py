@@ -9,8 +9,9 @@ import time
 import pexpect
 import pytest
 
-from conftest import build_image
-from qemu import DEBUG_EXIT_PORT, qemu_binary
+from support.images import build_image
+from support.qemu import DEBUG_EXIT_PORT, qemu_binary
+from support.sources import MEMORY_LAYOUT_INC, nasm_value
 
 PROMPT = "bootstack> "
 BOOT_TIMEOUT = 60
@@ -96,7 +97,8 @@ def test_mmap_shows_raw_and_sanitised(machine):
 
 def test_boot_shows_loader_information(machine):
     output = machine.run("boot")
-    assert "boot info: at 0x0000000000001000" in output
+    address = nasm_value(MEMORY_LAYOUT_INC, "BOOT_INFO_ADDRESS")
+    assert f"boot info: at 0x{address:016x}" in output
     assert "loader timestamps (TSC cycles since stage 2 start)" in output
 
 

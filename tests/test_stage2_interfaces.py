@@ -27,7 +27,7 @@ import re
 
 import pytest
 
-from conftest import ROOT
+from support.paths import ROOT
 
 BOOTLOADER = ROOT / "bootloader"
 STAGE2_FILES = ["stage2.asm"] + sorted(

@@ -5,7 +5,7 @@ information (DW_AT_producer)."""
 import re
 import subprocess
 
-from conftest import BUILD
+from support.paths import BUILD
 
 GCC = "GNU C"              # DW_AT_producer: "GNU C11 12.2.0 -mno-red-zone ..."
 CLANG = "clang version"    # DW_AT_producer: "Debian clang version 14.0.6"

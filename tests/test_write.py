@@ -21,7 +21,7 @@ import time
 import pexpect
 import pytest
 
-from conftest import BUILD, ROOT
+from support.paths import BUILD, ROOT
 
 SCRIPT = ROOT / "image" / "write-disk.sh"
 BUILD_SH = ROOT / "build.sh"

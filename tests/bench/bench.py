@@ -55,12 +55,16 @@ import time
 
 BENCH_DIR = pathlib.Path(__file__).resolve().parent
 TESTS_DIR = BENCH_DIR.parent
-ROOT = TESTS_DIR.parent
-sys.path.insert(0, str(TESTS_DIR))
+# Run as a program (./build.sh bench), tests/ is not on the path yet; the
+# tests import this file with it there already.
+if str(TESTS_DIR) not in sys.path:
+    sys.path.insert(0, str(TESTS_DIR))
 
-import elf_factory  # noqa: E402  (needs the path above)
+from support import elf_factory  # noqa: E402  (needs the path above)
+from support.paths import BUILD, ROOT  # noqa: E402
+from support.qemu import qemu_binary  # noqa: E402
+from support.sources import nasm_structs, nasm_values  # noqa: E402
 
-BUILD = pathlib.Path(os.environ.get("BUILD_DIR", ROOT / "build")).resolve()
 BOOTLOADER_DIR = ROOT / "bootloader"
 
 DEFAULT_RUNS = 9
@@ -122,22 +126,6 @@ def log(message):
 
 # ---- Layouts, from the loader's own .inc files through NASM --------------------
 
-def nasm_values(includes, expressions, work):
-    """Evaluate NASM expressions after %including `includes` (as
-    tests/test_layout.py does): the offsets come from the assembler itself."""
-    source = work / "probe.asm"
-    source.write_text("".join(f'%include "{inc}"\n' for inc in includes) +
-                      "".join(f"dq {expr}\n" for expr in expressions))
-    out = work / "probe.bin"
-    subprocess.run(["nasm", "-f", "bin", "-o", str(out), str(source)], check=True)
-    return list(struct.unpack(f"<{len(expressions)}Q", out.read_bytes()))
-
-
-def struc_fields(inc_text, name):
-    match = re.search(rf"^struc {name}\n(.*?)^endstruc", inc_text, re.M | re.S)
-    return re.findall(r"^\s+\.(\w+):", match.group(1), re.M)
-
-
 @dataclasses.dataclass
 class Layout:
     boot_info: dict            # field -> (offset, size)
@@ -157,7 +145,7 @@ def read_layout(work):
     fields_text = fields_inc.read_text()
 
     def struc(inc, text, name):
-        fields = struc_fields(text, name)
+        fields = nasm_structs(text)[name]
         values = nasm_values([inc], [f"{name}.{f}" for f in fields] + [f"{name}_size"], work)
         ends = values[1:]
         return {f: (values[i], ends[i] - values[i]) for i, f in enumerate(fields)}, values[-1]
@@ -350,10 +338,6 @@ def prepare(work, layout):
 
 
 # ---- Booting -------------------------------------------------------------------
-
-def qemu_binary():
-    return shutil.which("qemu-system-x86_64") or "qemu-system-x86_64"
-
 
 def qemu_command(image, serial_log):
     return [qemu_binary(), "-accel", "tcg", "-machine", QEMU_MACHINE, "-m", QEMU_MEMORY,

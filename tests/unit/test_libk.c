@@ -20,7 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <setjmp.h>
-#include <cmocka.h>   /* needs stdarg.h, stddef.h, setjmp.h, stdint.h first */
+#include <cmocka.h> /* needs stdarg.h, stddef.h, setjmp.h, stdint.h first */
 
 #include <libk/align.h>   /* header only, no name the host has */
 
@@ -61,8 +61,7 @@ static void test_memcpy_copies_and_returns_dst(void **state)
             memset(expected, 0xAA, sizeof(expected));
             memcpy(expected + offset, src + 3, n);
 
-            assert_ptr_equal(libk_memcpy(dst + offset, src + 3, n),
-                             dst + offset);
+            assert_ptr_equal(libk_memcpy(dst + offset, src + 3, n), dst + offset);
             assert_memory_equal(dst, expected, sizeof(dst));
         }
     }
@@ -71,8 +70,8 @@ static void test_memcpy_copies_and_returns_dst(void **state)
 static void test_memcpy_zero_length_touches_nothing(void **state)
 {
     (void)state;
-    unsigned char dst[4] = { 1, 2, 3, 4 };
-    const unsigned char src[4] = { 9, 9, 9, 9 };
+    unsigned char dst[4] = {1, 2, 3, 4};
+    const unsigned char src[4] = {9, 9, 9, 9};
 
     assert_ptr_equal(libk_memcpy(dst, src, 0), dst);
     assert_int_equal(dst[0], 1);
@@ -97,11 +96,11 @@ static void test_memmove_all_overlaps(void **state)
                 fill_pattern(reference, SIZE);
                 memmove(reference + dst, reference + src, n);
 
-                assert_ptr_equal(libk_memmove(ours + dst, ours + src, n),
-                                 ours + dst);
+                assert_ptr_equal(libk_memmove(ours + dst, ours + src, n), ours + dst);
                 if (memcmp(ours, reference, SIZE) != 0)
                     fail_msg("memmove(buf + %zu, buf + %zu, %zu) differs "
-                             "from the host's", dst, src, n);
+                             "from the host's",
+                             dst, src, n);
             }
         }
     }
@@ -136,7 +135,7 @@ static void test_memset_fills_and_returns_dst(void **state)
 static void test_memset_converts_to_unsigned_char(void **state)
 {
     (void)state;
-    unsigned char buf[4] = { 0 };
+    unsigned char buf[4] = {0};
 
     /* Only the low byte of the int counts: 0x1FF and -1 both give 0xFF. */
     libk_memset(buf, 0x1FF, 2);
@@ -150,7 +149,7 @@ static void test_memset_converts_to_unsigned_char(void **state)
 static void test_memset_zero_length(void **state)
 {
     (void)state;
-    unsigned char buf[2] = { 7, 7 };
+    unsigned char buf[2] = {7, 7};
 
     assert_ptr_equal(libk_memset(buf, 0, 0), buf);
     assert_int_equal(buf[0], 7);
@@ -159,21 +158,20 @@ static void test_memset_zero_length(void **state)
 static void test_memcmp(void **state)
 {
     (void)state;
-    const unsigned char a[] = { 1, 2, 3, 4 };
-    const unsigned char b[] = { 1, 2, 9, 0 };
-    const unsigned char high[] = { 0x80 };
-    const unsigned char low[] = { 0x01 };
+    const unsigned char a[] = {1, 2, 3, 4};
+    const unsigned char b[] = {1, 2, 9, 0};
+    const unsigned char high[] = {0x80};
+    const unsigned char low[] = {0x01};
 
     assert_int_equal(libk_memcmp(a, a, sizeof(a)), 0);
-    assert_int_equal(libk_memcmp(a, b, 2), 0);          /* equal prefix */
-    assert_int_equal(libk_memcmp(a, b, 0), 0);          /* n == 0 */
-    assert_true(libk_memcmp(a, b, 3) < 0);              /* 3 < 9 */
+    assert_int_equal(libk_memcmp(a, b, 2), 0); /* equal prefix */
+    assert_int_equal(libk_memcmp(a, b, 0), 0); /* n == 0 */
+    assert_true(libk_memcmp(a, b, 3) < 0);     /* 3 < 9 */
     assert_true(libk_memcmp(b, a, 4) > 0);
     /* Bytes compare as unsigned char: 0x80 is greater than 0x01 even
      * though (signed) char would make it negative. */
     assert_true(libk_memcmp(high, low, 1) > 0);
-    assert_int_equal(sign_of(libk_memcmp(high, low, 1)),
-                     sign_of(memcmp(high, low, 1)));
+    assert_int_equal(sign_of(libk_memcmp(high, low, 1)), sign_of(memcmp(high, low, 1)));
     /* Bytes after the first difference do not matter. */
     assert_true(libk_memcmp(b, a, 3) > 0);
 }
@@ -188,14 +186,14 @@ static void test_strlen(void **state)
     assert_int_equal(libk_strlen(""), 0);
     assert_int_equal(libk_strlen("a"), 1);
     assert_int_equal(libk_strlen("hello, world"), 12);
-    assert_int_equal(libk_strlen(embedded), 2);   /* stops at the first NUL */
+    assert_int_equal(libk_strlen(embedded), 2); /* stops at the first NUL */
 }
 
 static void test_strnlen(void **state)
 {
     (void)state;
     /* Not NUL-terminated: strnlen must not look past max bytes. */
-    const char unterminated[3] = { 'x', 'y', 'z' };
+    const char unterminated[3] = {'x', 'y', 'z'};
 
     assert_int_equal(libk_strnlen("hello", 0), 0);
     assert_int_equal(libk_strnlen("hello", 3), 3);
@@ -210,11 +208,17 @@ static void test_strcmp(void **state)
     (void)state;
     /* Pairs checked against the host's strcmp for the sign. */
     static const char *const pairs[][2] = {
-        { "", "" },      { "a", "" },     { "", "a" },
-        { "abc", "abc" }, { "abc", "abd" }, { "abd", "abc" },
-        { "ab", "abc" }, { "abc", "ab" },
-        { "\x80", "\x01" },              /* unsigned comparison */
-        { "a\xff", "a\x7f" },
+        {"", ""},
+        {"a", ""},
+        {"", "a"},
+        {"abc", "abc"},
+        {"abc", "abd"},
+        {"abd", "abc"},
+        {"ab", "abc"},
+        {"abc", "ab"},
+        /* Bytes above 0x7F: an unsigned comparison. */
+        {"\x80", "\x01"},
+        {"a\xff", "a\x7f"},
     };
 
     for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
@@ -229,10 +233,10 @@ static void test_strcmp(void **state)
 static void test_strncmp(void **state)
 {
     (void)state;
-    assert_int_equal(libk_strncmp("abc", "xyz", 0), 0);     /* n == 0 */
-    assert_int_equal(libk_strncmp("abcX", "abcY", 3), 0);   /* stops at n */
+    assert_int_equal(libk_strncmp("abc", "xyz", 0), 0);   /* n == 0 */
+    assert_int_equal(libk_strncmp("abcX", "abcY", 3), 0); /* stops at n */
     assert_true(libk_strncmp("abcX", "abcY", 4) < 0);
-    assert_int_equal(libk_strncmp("ab", "ab", 100), 0);     /* stops at NUL */
+    assert_int_equal(libk_strncmp("ab", "ab", 100), 0); /* stops at NUL */
     assert_true(libk_strncmp("ab", "abc", 3) < 0);
     assert_true(libk_strncmp("abc", "ab", 3) > 0);
     assert_true(libk_strncmp("\x80", "\x01", 1) > 0);
@@ -246,10 +250,10 @@ static void test_strchr(void **state)
     (void)state;
     const char *s = "hello";
 
-    assert_ptr_equal(libk_strchr(s, 'l'), s + 2);       /* first match */
+    assert_ptr_equal(libk_strchr(s, 'l'), s + 2); /* first match */
     assert_ptr_equal(libk_strchr(s, 'h'), s);
     assert_ptr_equal(libk_strchr(s, 'z'), NULL);
-    assert_ptr_equal(libk_strchr(s, '\0'), s + 5);      /* the terminator */
+    assert_ptr_equal(libk_strchr(s, '\0'), s + 5); /* the terminator */
     assert_ptr_equal(libk_strchr("", 'a'), NULL);
     assert_ptr_equal(libk_strchr(s, 'o' + 256), s + 4); /* c is cut to char */
     const char *high = "a\xe9z";
@@ -261,7 +265,7 @@ static void test_strrchr(void **state)
     (void)state;
     const char *s = "hello";
 
-    assert_ptr_equal(libk_strrchr(s, 'l'), s + 3);      /* last match */
+    assert_ptr_equal(libk_strrchr(s, 'l'), s + 3); /* last match */
     assert_ptr_equal(libk_strrchr(s, 'h'), s);
     assert_ptr_equal(libk_strrchr(s, 'z'), NULL);
     assert_ptr_equal(libk_strrchr(s, '\0'), s + 5);
@@ -280,10 +284,10 @@ static void test_strstr(void **state)
     assert_ptr_equal(libk_strstr(s, "bra"), s + 1);
     assert_ptr_equal(libk_strstr(s, "ra"), s + 2);
     assert_ptr_equal(libk_strstr(s, "a"), s);
-    assert_ptr_equal(libk_strstr(s, "dabra"), s + 6);    /* at the very end */
+    assert_ptr_equal(libk_strstr(s, "dabra"), s + 6); /* at the very end */
     assert_ptr_equal(libk_strstr(s, "abrax"), NULL);
     assert_ptr_equal(libk_strstr(s, "abracadabraX"), NULL); /* longer */
-    assert_ptr_equal(libk_strstr(s, ""), s);             /* empty needle */
+    assert_ptr_equal(libk_strstr(s, ""), s);                /* empty needle */
     const char *empty = "";
     assert_ptr_equal(libk_strstr(empty, ""), empty);
     assert_ptr_equal(libk_strstr(empty, "a"), NULL);
@@ -316,7 +320,7 @@ static void test_strlcpy(void **state)
     memset(buf, 'X', sizeof(buf));
     assert_int_equal(libk_strlcpy(buf, "abc", sizeof(buf)), 3);
     assert_string_equal(buf, "abc");
-    assert_int_equal(buf[4], 'X');      /* nothing written past the NUL */
+    assert_int_equal(buf[4], 'X'); /* nothing written past the NUL */
 
     /* Exactly fills the buffer. */
     assert_int_equal(libk_strlcpy(buf, "1234567", sizeof(buf)), 7);
@@ -357,8 +361,7 @@ static void test_strlcpy(void **state)
  * buffers (including what lies after the NUL and the guard areas around the
  * buffer) are the same. file and line name the caller in the message.
  */
-static void check_vformat(const char *file, int line, size_t size,
-                          const char *fmt, va_list ap)
+static void check_vformat(const char *file, int line, size_t size, const char *fmt, va_list ap)
 {
     unsigned char host[GUARD_SIZE + FORMAT_BUF_SIZE + GUARD_SIZE];
     unsigned char ours[sizeof(host)];
@@ -377,15 +380,14 @@ static void check_vformat(const char *file, int line, size_t size,
         fail_msg("%s:%d: format \"%s\", size %zu:\n"
                  "  host: \"%.*s\" returned %d\n"
                  "  libk: \"%.*s\" returned %d",
-                 file, line, fmt, size,
-                 (int)size, (char *)host + GUARD_SIZE, host_len,
-                 (int)size, (char *)ours + GUARD_SIZE, our_len);
+                 file, line, fmt, size, (int)size, (char *)host + GUARD_SIZE, host_len, (int)size,
+                 (char *)ours + GUARD_SIZE, our_len);
     }
 }
 
-__attribute__((format(printf, 4, 5)))
-static void check_format_sized(const char *file, int line, size_t size,
-                               const char *fmt, ...)
+static void check_format_sized(const char *file, int line, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void check_format_sized(const char *file, int line, size_t size, const char *fmt, ...)
 {
     va_list ap;
 
@@ -396,10 +398,8 @@ static void check_format_sized(const char *file, int line, size_t size,
 
 /* CHECK(fmt, args...): libk and host must agree with a roomy buffer.
  * CHECK_SIZED(size, fmt, args...): the same with a buffer of `size` bytes. */
-#define CHECK(...) \
-    check_format_sized(__FILE__, __LINE__, FORMAT_BUF_SIZE, __VA_ARGS__)
-#define CHECK_SIZED(size, ...) \
-    check_format_sized(__FILE__, __LINE__, (size), __VA_ARGS__)
+#define CHECK(...) check_format_sized(__FILE__, __LINE__, FORMAT_BUF_SIZE, __VA_ARGS__)
+#define CHECK_SIZED(size, ...) check_format_sized(__FILE__, __LINE__, (size), __VA_ARGS__)
 
 /* Also compare against a fixed expectation, for behaviour we promise
  * regardless of what the host does. */
@@ -458,15 +458,15 @@ static void test_printf_octal_and_hex(void **state)
     CHECK("%#o", 0u);
     CHECK("%#o", 8u);
     CHECK("%#o", 01234u);
-    CHECK("%#x", 0u);           /* no 0x for zero */
+    CHECK("%#x", 0u); /* no 0x for zero */
     CHECK("%#X", 0u);
     CHECK("%#x", 255u);
     CHECK("%#X", 255u);
-    CHECK("%#.0o", 0u);         /* '#' still forces a single 0 */
-    CHECK("%#.0x", 0u);         /* nothing at all */
-    CHECK("%#.3o", 8u);         /* precision already gives the leading 0 */
+    CHECK("%#.0o", 0u); /* '#' still forces a single 0 */
+    CHECK("%#.0x", 0u); /* nothing at all */
+    CHECK("%#.3o", 8u); /* precision already gives the leading 0 */
     CHECK("%#5o", 8u);
-    CHECK("%#08x", 255u);       /* zeros go after the 0x */
+    CHECK("%#08x", 255u); /* zeros go after the 0x */
     CHECK("%#-8x|", 255u);
     CHECK("%#.4x", 255u);
     expect_format("0", "%#x", 0u);
@@ -501,15 +501,15 @@ static void test_printf_flags(void **state)
 static void test_printf_overridden_flags(void **state)
 {
     (void)state;
-    CHECK("%-08d|", 42);        /* '-' beats '0' */
+    CHECK("%-08d|", 42); /* '-' beats '0' */
     CHECK("%-08d|", -42);
-    CHECK("% +d", 42);          /* '+' beats ' ' */
+    CHECK("% +d", 42); /* '+' beats ' ' */
     CHECK("%+ d", -42);
-    CHECK("%08.3d", 42);        /* a precision turns '0' off */
+    CHECK("%08.3d", 42); /* a precision turns '0' off */
     CHECK("%-#08x|", 255u);
-    CHECK("%--5d|", 1);         /* repeated flags are harmless */
+    CHECK("%--5d|", 1); /* repeated flags are harmless */
     CHECK("%00005d", 1);
-    CHECK("%+u", 7u);           /* '+' and ' ' only affect signed numbers */
+    CHECK("%+u", 7u); /* '+' and ' ' only affect signed numbers */
     CHECK("% x", 7u);
     CHECK("%+o", 7u);
     expect_format("42      |", "%-08d|", 42);
@@ -520,14 +520,14 @@ static void test_printf_width(void **state)
 {
     (void)state;
     CHECK("%5d|", 123);
-    CHECK("%2d|", 12345);       /* too narrow: never truncates */
+    CHECK("%2d|", 12345); /* too narrow: never truncates */
     CHECK("%1d|", 0);
     CHECK("%10s|", "abc");
     CHECK("%-10s|", "abc");
     CHECK("%3c|", 'x');
     CHECK("%-3c|", 'x');
     CHECK("%*d|", 6, 42);
-    CHECK("%*d|", -6, 42);      /* negative width: '-' plus 6 */
+    CHECK("%*d|", -6, 42); /* negative width: '-' plus 6 */
     CHECK("%-*d|", -6, 42);
     CHECK("%*d|", 0, 42);
     CHECK("%*s|", -8, "left");
@@ -543,23 +543,23 @@ static void test_printf_precision(void **state)
     CHECK("%.3d", -7);
     CHECK("%+.3d", 7);
     CHECK("%+.3d", -7);
-    CHECK("%.3d", 12345);       /* precision is a minimum, not a maximum */
-    CHECK("%.0d", 0);           /* zero with zero precision: no digits */
+    CHECK("%.3d", 12345); /* precision is a minimum, not a maximum */
+    CHECK("%.0d", 0);     /* zero with zero precision: no digits */
     CHECK("%.0d", 1);
-    CHECK("%+.0d", 0);          /* only the sign is left */
+    CHECK("%+.0d", 0); /* only the sign is left */
     CHECK("% .0d|", 0);
     CHECK("%5.0d|", 0);
-    CHECK("%.d", 0);            /* '.' alone means precision 0 */
+    CHECK("%.d", 0); /* '.' alone means precision 0 */
     CHECK("%.0u %.0x %.0o", 0u, 0u, 0u);
     CHECK("%8.5d|", -42);
     CHECK("%-8.5d|", 42);
     CHECK("%.10x", 0xabcu);
     CHECK("%.*d", 4, 9);
-    CHECK("%.*d", -4, 9);       /* negative precision: as if none */
+    CHECK("%.*d", -4, 9); /* negative precision: as if none */
     CHECK("%.*d", -1, 0);
     CHECK("%*.*d|", 8, 4, -9);
     CHECK("%-*.*d|", -8, 4, 9);
-    CHECK("%.60d", 1);          /* more zeros than any digit buffer */
+    CHECK("%.60d", 1); /* more zeros than any digit buffer */
     expect_format("", "%.0d", 0);
     expect_format("+007", "%+.3d", 7);
 }
@@ -567,7 +567,7 @@ static void test_printf_precision(void **state)
 static void test_printf_strings(void **state)
 {
     (void)state;
-    const char unterminated[3] = { 'a', 'b', 'c' };
+    const char unterminated[3] = {'a', 'b', 'c'};
 
     CHECK("%s", "hello");
     CHECK("[%s]", "");
@@ -598,8 +598,8 @@ static void test_printf_chars(void **state)
     (void)state;
     CHECK("%c", 'a');
     CHECK("%c%c%c", 'x', 'y', 'z');
-    CHECK("%c", 0xe9);          /* high byte: passed as int, printed as byte */
-    CHECK("%c", 'a' + 256);     /* only the low byte counts */
+    CHECK("%c", 0xe9);      /* high byte: passed as int, printed as byte */
+    CHECK("%c", 'a' + 256); /* only the low byte counts */
     CHECK("[%5c]", '!');
     CHECK("[%-5c]", '!');
     /* %c with 0 writes a NUL into the middle of the output and counts it;
@@ -642,7 +642,7 @@ static void test_printf_length_modifiers(void **state)
     CHECK("%llu", ULLONG_MAX);
     CHECK("%llx", ULLONG_MAX);
     CHECK("%llX", 0xfedcba9876543210ULL);
-    CHECK("%llo", ULLONG_MAX);          /* the longest output: 22 digits */
+    CHECK("%llo", ULLONG_MAX); /* the longest output: 22 digits */
     CHECK("%#llo", ULLONG_MAX);
     CHECK("%lli", -1LL);
     CHECK("%zu", (size_t)0);
@@ -670,8 +670,8 @@ static void test_printf_length_modifiers(void **state)
 static void test_printf_narrowing(void **state)
 {
     (void)state;
-    CHECK("%hhd", 300);                 /* 300 as signed char is 44 */
-    CHECK("%hhd", 200);                 /* ... and 200 is -56 */
+    CHECK("%hhd", 300); /* 300 as signed char is 44 */
+    CHECK("%hhd", 200); /* ... and 200 is -56 */
     CHECK("%hhu", 300);
     CHECK("%hhx", -1);
     CHECK("%hhi", INT_MIN);
@@ -708,14 +708,10 @@ static void test_printf_percent_n(void **state)
     long long host_ll = -1, our_ll = -1;
     size_t host_z = 0, our_z = 0;
 
-    int host_len = snprintf(host_buf, sizeof(host_buf),
-                            "abc%n%5d%hhn|%s%hn%ln%-4c%lln.%zn",
-                            &host_n, 42, &host_hh, "xy", &host_h, &host_l,
-                            'q', &host_ll, &host_z);
-    int our_len = libk_snprintf(our_buf, sizeof(our_buf),
-                                "abc%n%5d%hhn|%s%hn%ln%-4c%lln.%zn",
-                                &our_n, 42, &our_hh, "xy", &our_h, &our_l,
-                                'q', &our_ll, &our_z);
+    int host_len = snprintf(host_buf, sizeof(host_buf), "abc%n%5d%hhn|%s%hn%ln%-4c%lln.%zn",
+                            &host_n, 42, &host_hh, "xy", &host_h, &host_l, 'q', &host_ll, &host_z);
+    int our_len = libk_snprintf(our_buf, sizeof(our_buf), "abc%n%5d%hhn|%s%hn%ln%-4c%lln.%zn",
+                                &our_n, 42, &our_hh, "xy", &our_h, &our_l, 'q', &our_ll, &our_z);
 
     assert_string_equal(our_buf, host_buf);
     assert_int_equal(our_len, host_len);
@@ -730,8 +726,7 @@ static void test_printf_percent_n(void **state)
     /* %n counts what would have been written, even past a full buffer. */
     char tiny[4];
     our_n = -1;
-    assert_int_equal(libk_snprintf(tiny, sizeof(tiny), "0123456789%n", &our_n),
-                     10);
+    assert_int_equal(libk_snprintf(tiny, sizeof(tiny), "0123456789%n", &our_n), 10);
     assert_int_equal(our_n, 10);
     assert_string_equal(tiny, "012");
 }
@@ -773,10 +768,8 @@ static void test_printf_null_buffer_measures(void **state)
     (void)state;
     assert_int_equal(libk_snprintf(NULL, 0, "hello"), 5);
     assert_int_equal(libk_snprintf(NULL, 0, "%s", ""), 0);
-    assert_int_equal(libk_snprintf(NULL, 0, "%d %s %p", -100, "xyz",
-                                   (void *)0xabc),
-                     snprintf(NULL, 0, "%d %s %p", -100, "xyz",
-                              (void *)0xabc));
+    assert_int_equal(libk_snprintf(NULL, 0, "%d %s %p", -100, "xyz", (void *)0xabc),
+                     snprintf(NULL, 0, "%d %s %p", -100, "xyz", (void *)0xabc));
     assert_int_equal(libk_snprintf(NULL, 0, "%.100d", 1), 100);
 }
 
@@ -815,9 +808,7 @@ static void test_vsnprintf_va_list(void **state)
     (void)state;
     char buf[64];
 
-    assert_int_equal(call_libk_vsnprintf(buf, sizeof(buf), "%d-%s-%llx", 1,
-                                         "two", 0x3ULL),
-                     7);
+    assert_int_equal(call_libk_vsnprintf(buf, sizeof(buf), "%d-%s-%llx", 1, "two", 0x3ULL), 7);
     assert_string_equal(buf, "1-two-3");
 }
 

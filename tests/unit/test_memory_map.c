@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <setjmp.h>
-#include <cmocka.h>   /* needs stdarg.h, stddef.h, setjmp.h, stdint.h first */
+#include <cmocka.h> /* needs stdarg.h, stddef.h, setjmp.h, stdint.h first */
 
 #include "libk_host.h"
 #include "unit_main.h"
@@ -24,8 +24,8 @@
 #define KIB 1024ull
 #define MIB (1024ull * KIB)
 #define GIB (1024ull * MIB)
-#define PAGE 4096ull            /* MEMORY_MAP_PAGE_SIZE */
-#define TOP UINT64_MAX          /* the last byte of the address space */
+#define PAGE 4096ull   /* MEMORY_MAP_PAGE_SIZE */
+#define TOP UINT64_MAX /* the last byte of the address space */
 
 #define USABLE MEMORY_TYPE_USABLE
 #define RESERVED MEMORY_TYPE_RESERVED
@@ -62,8 +62,7 @@ static void check_map(size_t count, const struct memory_range *expected, size_t 
     if (!same) {
         print_error("expected %zu ranges:\n", n);
         for (size_t i = 0; i < n; i++)
-            print_error("  0x%016llx +0x%016llx type %u\n",
-                        (unsigned long long)expected[i].base,
+            print_error("  0x%016llx +0x%016llx type %u\n", (unsigned long long)expected[i].base,
                         (unsigned long long)expected[i].length, expected[i].type);
         print_error("got %zu:\n", count);
         for (size_t i = 0; i < count && i < MAX_OUT; i++)
@@ -73,10 +72,10 @@ static void check_map(size_t count, const struct memory_range *expected, size_t 
     }
 }
 
-#define CHECK(in, ...)                                                          \
-    do {                                                                        \
-        const struct memory_range expected_[] = {__VA_ARGS__};                  \
-        check_map(sanitise(in, COUNT(in), MAX_OUT), expected_, COUNT(expected_)); \
+#define CHECK(in, ...)                                                                             \
+    do {                                                                                           \
+        const struct memory_range expected_[] = {__VA_ARGS__};                                     \
+        check_map(sanitise(in, COUNT(in), MAX_OUT), expected_, COUNT(expected_));                  \
     } while (0)
 
 /* The invariants every output must have, whatever the input. */
@@ -92,7 +91,7 @@ static void check_invariants(size_t count)
         }
         if (i > 0) {
             uint64_t previous_end = out[i - 1].base + out[i - 1].length; /* no wrap: not last */
-            assert_true(out[i].base >= previous_end); /* sorted, no overlap */
+            assert_true(out[i].base >= previous_end);                    /* sorted, no overlap */
             if (out[i].base == previous_end)
                 assert_true(out[i].type != out[i - 1].type); /* else merged */
         }
@@ -114,12 +113,12 @@ static void test_qemu_map_passes_unchanged(void **state)
 {
     (void)state;
     const struct memory_range in[] = {
-        {0x0, 0x9FC00, USABLE},
-        {0x9FC00, 0x400, RESERVED},
-        {0xF0000, 0x10000, RESERVED},
-        {0x100000, 0x7EE0000, USABLE},
-        {0x7FE0000, 0x20000, RESERVED},
-        {0xFFFC0000, 0x40000, RESERVED},
+        {0x0, 0x9FC00, USABLE},          /* conventional memory */
+        {0x9FC00, 0x400, RESERVED},      /* the extended BIOS data area */
+        {0xF0000, 0x10000, RESERVED},    /* the BIOS */
+        {0x100000, 0x7EE0000, USABLE},   /* RAM from 1 MiB */
+        {0x7FE0000, 0x20000, RESERVED},  /* kept by the firmware at the top of RAM */
+        {0xFFFC0000, 0x40000, RESERVED}, /* the BIOS flash, just below 4 GiB */
     };
     /* The first usable range loses its partial last page: 0x9F000-0x9FBFF. */
     CHECK(in, {0x0, 0x9F000, USABLE}, {0x9FC00, 0x400, RESERVED}, {0xF0000, 0x10000, RESERVED},
@@ -144,7 +143,7 @@ static void test_duplicates_become_one(void **state)
 {
     (void)state;
     const struct memory_range in[] = {
-        {MIB, 8 * MIB, USABLE}, {MIB, 8 * MIB, USABLE}, {MIB, 8 * MIB, USABLE},
+        {MIB, 8 * MIB, USABLE},       {MIB, 8 * MIB, USABLE},       {MIB, 8 * MIB, USABLE},
         {0xF0000, 0x10000, RESERVED}, {0xF0000, 0x10000, RESERVED},
     };
     CHECK(in, {0xF0000, 0x10000, RESERVED}, {MIB, 8 * MIB, USABLE});
@@ -154,8 +153,8 @@ static void test_zero_length_entries_are_dropped(void **state)
 {
     (void)state;
     const struct memory_range in[] = {
-        {0, 0, BAD}, {MIB, 0, RESERVED}, {MIB, MIB, USABLE}, {MIB + PAGE, 0, BAD},
-        {TOP, 0, RESERVED},
+        {0, 0, BAD},          {MIB, 0, RESERVED}, {MIB, MIB, USABLE},
+        {MIB + PAGE, 0, BAD}, {TOP, 0, RESERVED},
     };
     /* A zero-length bad entry inside usable memory marks nothing. */
     CHECK(in, {MIB, MIB, USABLE});
@@ -165,7 +164,7 @@ static void test_adjacent_entries_of_one_type_merge(void **state)
 {
     (void)state;
     const struct memory_range in[] = {
-        {MIB, MIB, USABLE}, {3 * MIB, MIB, USABLE}, {2 * MIB, MIB, USABLE},
+        {MIB, MIB, USABLE},           {3 * MIB, MIB, USABLE},       {2 * MIB, MIB, USABLE},
         {0xE0000, 0x10000, RESERVED}, {0xF0000, 0x10000, RESERVED},
     };
     /* The reserved range ends where the usable one starts: different
@@ -177,8 +176,8 @@ static void test_adjacent_unaligned_usable_pieces_merge_before_aligning(void **s
 {
     (void)state;
     /* Neither piece holds a whole page of its own, together they hold one. */
-    const struct memory_range in[] = {{0x10800, 0x800, USABLE}, {0x11000, 0x800, USABLE},
-                                      {0x11800, 0x1000, USABLE}};
+    const struct memory_range in[] = {
+        {0x10800, 0x800, USABLE}, {0x11000, 0x800, USABLE}, {0x11800, 0x1000, USABLE}};
     CHECK(in, {0x11000, PAGE, USABLE});
 }
 
@@ -213,13 +212,12 @@ static void test_nested_entries_split_the_outer_one(void **state)
     const struct memory_range in[] = {
         {0, 64 * MIB, USABLE},
         {8 * MIB, 8 * MIB, RECLAIMABLE},
-        {10 * MIB, MIB, NVS},           /* nested twice */
-        {10 * MIB + PAGE, PAGE, BAD},   /* three times */
+        {10 * MIB, MIB, NVS},         /* nested twice */
+        {10 * MIB + PAGE, PAGE, BAD}, /* three times */
     };
-    CHECK(in, {0, 8 * MIB, USABLE}, {8 * MIB, 2 * MIB, RECLAIMABLE},
-          {10 * MIB, PAGE, NVS}, {10 * MIB + PAGE, PAGE, BAD},
-          {10 * MIB + 2 * PAGE, MIB - 2 * PAGE, NVS}, {11 * MIB, 5 * MIB, RECLAIMABLE},
-          {16 * MIB, 48 * MIB, USABLE});
+    CHECK(in, {0, 8 * MIB, USABLE}, {8 * MIB, 2 * MIB, RECLAIMABLE}, {10 * MIB, PAGE, NVS},
+          {10 * MIB + PAGE, PAGE, BAD}, {10 * MIB + 2 * PAGE, MIB - 2 * PAGE, NVS},
+          {11 * MIB, 5 * MIB, RECLAIMABLE}, {16 * MIB, 48 * MIB, USABLE});
 }
 
 static void test_restriction_order_on_one_range(void **state)
@@ -240,8 +238,8 @@ static void test_restriction_order_on_one_range(void **state)
 static void test_unknown_types_count_as_reserved(void **state)
 {
     (void)state;
-    const struct memory_range alone[] = {{MIB, MIB, 7}, {2 * MIB, MIB, RESERVED},
-                                         {3 * MIB, MIB, 0}, {4 * MIB, MIB, 0xFFFFFFFF}};
+    const struct memory_range alone[] = {
+        {MIB, MIB, 7}, {2 * MIB, MIB, RESERVED}, {3 * MIB, MIB, 0}, {4 * MIB, MIB, 0xFFFFFFFF}};
     /* All four read as reserved, so they merge into one range. */
     CHECK(alone, {MIB, 4 * MIB, RESERVED});
 
@@ -256,10 +254,10 @@ static void test_partial_overlaps_of_several_types(void **state)
 {
     (void)state;
     const struct memory_range in[] = {
-        {0x3000, 0x5000, RECLAIMABLE},  /* 0x3000-0x7FFF */
-        {0x0, 0x6000, USABLE},          /* 0x0000-0x5FFF */
-        {0x5000, 0x4000, NVS},          /* 0x5000-0x8FFF */
-        {0x8800, 0x1000, USABLE},       /* 0x8800-0x97FF */
+        {0x3000, 0x5000, RECLAIMABLE}, /* 0x3000-0x7FFF */
+        {0x0, 0x6000, USABLE},         /* 0x0000-0x5FFF */
+        {0x5000, 0x4000, NVS},         /* 0x5000-0x8FFF */
+        {0x8800, 0x1000, USABLE},      /* 0x8800-0x97FF */
     };
     /* 0x9000-0x97FF is usable but less than a page: gone. */
     CHECK(in, {0x0, 0x3000, USABLE}, {0x3000, 0x2000, RECLAIMABLE}, {0x5000, 0x4000, NVS});
@@ -279,8 +277,8 @@ static void test_usable_smaller_than_a_page_is_dropped(void **state)
 {
     (void)state;
     const struct memory_range in[] = {
-        {0x5000, 0xFFF, USABLE},     /* inside one page, one byte short */
-        {0x7800, 0x1000, USABLE},    /* a page long, but across two */
+        {0x5000, 0xFFF, USABLE},  /* inside one page, one byte short */
+        {0x7800, 0x1000, USABLE}, /* a page long, but across two */
         {0x20000, 1, USABLE},
     };
     assert_int_equal(sanitise(in, COUNT(in), MAX_OUT), 0);
@@ -300,7 +298,7 @@ static void test_memory_above_4_gib(void **state)
     (void)state;
     const struct memory_range in[] = {
         {4 * GIB, 2 * GIB, USABLE},
-        {0xFD00000000ull, 0x300000000ull, RESERVED},   /* QEMU's above-1-TiB hole */
+        {0xFD00000000ull, 0x300000000ull, RESERVED}, /* QEMU's above-1-TiB hole */
         {5 * GIB, 0x1000, BAD},
         {0, 640 * KIB, USABLE},
     };
@@ -350,8 +348,8 @@ static void test_whole_address_space(void **state)
 static void test_output_is_bounded_and_reports_the_full_count(void **state)
 {
     (void)state;
-    const struct memory_range in[] = {{0, MIB, USABLE}, {2 * MIB, MIB, USABLE},
-                                      {4 * MIB, MIB, USABLE}, {6 * MIB, MIB, USABLE}};
+    const struct memory_range in[] = {
+        {0, MIB, USABLE}, {2 * MIB, MIB, USABLE}, {4 * MIB, MIB, USABLE}, {6 * MIB, MIB, USABLE}};
     for (size_t capacity = 0; capacity <= 4; capacity++) {
         assert_int_equal(sanitise(in, COUNT(in), capacity), 4);
         for (size_t i = 0; i < capacity; i++)
@@ -374,8 +372,8 @@ static void test_128_entries(void **state)
     struct memory_range in[128];
     for (size_t i = 0; i < COUNT(in); i++) {
         size_t slot = COUNT(in) - 1 - i;
-        in[i] = (struct memory_range){MIB + slot * 2 * PAGE, 2 * PAGE,
-                                      slot % 2 ? RESERVED : USABLE};
+        in[i] =
+            (struct memory_range){MIB + slot * 2 * PAGE, 2 * PAGE, slot % 2 ? RESERVED : USABLE};
         if (i % 8 == 7)
             in[i].base += PAGE / 2;
     }
@@ -398,7 +396,7 @@ static void test_128_entries(void **state)
  * byte-by-byte model: the type of each page-sized cell, the strongest of
  * the inputs covering it, and a usable page only when fully usable. */
 #define MODEL_PAGES 64
-#define MODEL_SLICES 4           /* quarter pages */
+#define MODEL_SLICES 4 /* quarter pages */
 #define MODEL_CELLS (MODEL_PAGES * MODEL_SLICES)
 #define MODEL_CELL (PAGE / MODEL_SLICES)
 #define RANDOM_MAPS 2000
@@ -417,11 +415,16 @@ static uint64_t prng(void)
 static int rank(uint32_t type)
 {
     switch (type) {
-    case USABLE: return 1;
-    case RECLAIMABLE: return 2;
-    case NVS: return 3;
-    case BAD: return 5;
-    default: return 4;
+    case USABLE:
+        return 1;
+    case RECLAIMABLE:
+        return 2;
+    case NVS:
+        return 3;
+    case BAD:
+        return 5;
+    default:
+        return 4;
     }
 }
 

@@ -36,11 +36,11 @@
  * sanitiser, and its output calls such ranges MEMORY_TYPE_RESERVED.
  */
 enum memory_type {
-    MEMORY_TYPE_USABLE = 1,            /* AddressRangeMemory: RAM for the OS */
-    MEMORY_TYPE_RESERVED = 2,          /* AddressRangeReserved: not for the OS */
-    MEMORY_TYPE_ACPI_RECLAIMABLE = 3,  /* AddressRangeACPI: ACPI tables, RAM once read */
-    MEMORY_TYPE_ACPI_NVS = 4,          /* AddressRangeNVS: firmware keeps state here */
-    MEMORY_TYPE_BAD = 5,               /* AddressRangeUnusable: memory errors found */
+    MEMORY_TYPE_USABLE = 1,           /* AddressRangeMemory: RAM for the OS */
+    MEMORY_TYPE_RESERVED = 2,         /* AddressRangeReserved: not for the OS */
+    MEMORY_TYPE_ACPI_RECLAIMABLE = 3, /* AddressRangeACPI: ACPI tables, RAM once read */
+    MEMORY_TYPE_ACPI_NVS = 4,         /* AddressRangeNVS: firmware keeps state here */
+    MEMORY_TYPE_BAD = 5,              /* AddressRangeUnusable: memory errors found */
 };
 
 /* Usable ranges are aligned to this: the x86 small page (Intel SDM Vol. 3A, 4.5). */
@@ -49,7 +49,7 @@ enum memory_type {
 struct memory_range {
     uint64_t base;
     uint64_t length;
-    uint32_t type;      /* enum memory_type; any other number reads as reserved */
+    uint32_t type; /* enum memory_type; any other number reads as reserved */
 };
 
 /*
@@ -67,8 +67,8 @@ struct memory_range {
  * One range cannot describe all 2^64 bytes: should the output need a range
  * from 0 to 2^64, its length is 2^64 - 1.
  */
-size_t memory_map_sanitise(const struct memory_range *in, size_t in_count,
-                           struct memory_range *out, size_t out_capacity);
+size_t memory_map_sanitise(const struct memory_range *in, size_t in_count, struct memory_range *out,
+                           size_t out_capacity);
 
 /* A short English name for a type ("usable", "ACPI NVS", "unknown"). */
 const char *memory_type_name(uint32_t type);

@@ -5,14 +5,14 @@ tests with --list and runs a single one when given its name, so each C
 test passes or fails on its own in pytest, with the program's output in
 the failure report. A test module needs two lines:
 
-    from unit_program import unit_tests
+    from support.unit_program import unit_tests
     test_memory_map = unit_tests("test_memory_map")
 """
 import subprocess
 
 import pytest
 
-from conftest import BUILD
+from support.paths import BUILD
 
 TIMEOUT_SECONDS = 60
 

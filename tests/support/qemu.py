@@ -8,7 +8,6 @@ before stopping it.
 """
 import dataclasses
 import json
-import os
 import pathlib
 import re
 import shutil
@@ -38,6 +37,11 @@ class BootResult:
 
     def lines(self):
         return self.serial.replace("\r", "").split("\n")
+
+    def describe(self):
+        """How the boot ended and what it printed, for failure messages."""
+        return (f"QEMU exit code {self.exit_code}, still running {self.still_running}, "
+                f"{self.seconds:.2f} s; serial output:\n{self.serial}")
 
 
 def qemu_binary():

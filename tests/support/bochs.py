@@ -22,11 +22,11 @@ debugger prompt before the first instruction. So boot_bochs():
 Run as a program it boots an image for a person instead, with the
 debugger prompt live (`./build.sh bochs` does this):
 
-    python3 tests/bochs.py --interactive build/disk.img
+    python3 tests/support/bochs.py --interactive build/disk.img
 
 or headless as the tests do, printing COM1 and the log's errors:
 
-    python3 tests/bochs.py build/disk.img --until "boot complete"
+    python3 tests/support/bochs.py build/disk.img --until "boot complete"
 """
 import argparse
 import dataclasses
@@ -168,7 +168,7 @@ def bochsrc_text(*, disk, cylinders, serial, log, memory_mib=64, display="term",
     if bios is None or vga_bios is None:
         _, bios, vga_bios = find_bochs()
     return f"""\
-# Written by tests/bochs.py for one boot of {disk}.
+# Written by tests/support/bochs.py for one boot of {disk}.
 megs: {memory_mib}
 romimage: file="{bios}"
 vgaromimage: file="{vga_bios}"

@@ -5,7 +5,7 @@ Format" 1.5: a 64-byte Elf64_Ehdr, 56-byte Elf64_Phdr entries (ELF32: a
 52-byte Elf32_Ehdr, 32-byte Elf32_Phdr). Nothing here runs the files; they
 only have to look right (or precisely wrong) to mkimage and the loader.
 
-    from elf_factory import Segment, elf64, PF_R, PF_X
+    from support.elf_factory import Segment, elf64, PF_R, PF_X
     data = elf64([Segment(0x100000, b"\\xf4" * 16, flags=PF_R | PF_X)],
                  entry=0x100000)
 """
@@ -39,6 +39,10 @@ PF_W = 0x2
 PF_R = 0x4
 
 EHDR64_SIZE = 64
+# ELF-64 header and program header field offsets (ELF-64 Object File Format
+# 1.5), for tests that damage one field of a file.
+EI_CLASS, E_TYPE, E_MACHINE, E_ENTRY, E_PHOFF, E_PHNUM = 4, 16, 18, 24, 32, 56
+PH_SIZE, P_TYPE, P_OFFSET, P_PADDR, P_FILESZ, P_MEMSZ = 56, 0, 8, 24, 32, 40
 PHDR64_SIZE = 56
 EHDR32_SIZE = 52
 PHDR32_SIZE = 32
