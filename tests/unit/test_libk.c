@@ -22,7 +22,7 @@
 #include <setjmp.h>
 #include <cmocka.h> /* needs stdarg.h, stddef.h, setjmp.h, stdint.h first */
 
-#include <libk/align.h>   /* header only, no name the host has */
+#include <libk/align.h> /* header only, no name the host has */
 
 #include "libk_host.h"
 #include "unit_main.h"
@@ -306,7 +306,7 @@ static void test_align_up_and_down(void **state)
     assert_int_equal(align_up(4096, 4096), 4096);
     assert_int_equal(align_down(4097, 4096), 4096);
     assert_int_equal(align_up(4097, 4096), 8192);
-    assert_int_equal(align_up(17, 8), 24);             /* sectors, as mkimage */
+    assert_int_equal(align_up(17, 8), 24); /* sectors, as mkimage */
     assert_int_equal(align_up(0x100000001ull, 0x200000), 0x100200000ull);
     assert_int_equal(align_down(UINT64_MAX, 16), UINT64_MAX - 15);
 }
