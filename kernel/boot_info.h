@@ -60,16 +60,16 @@ struct boot_info {
     uint16_t e820_count;       /* entries stored in e820[] */
     uint16_t e820_dropped;     /* entries the BIOS had beyond BOOT_INFO_E820_MAX */
     uint16_t reserved0;
-    uint64_t kernel_entry;      /* ELF e_entry */
-    uint64_t kernel_start;      /* lowest PT_LOAD physical address */
-    uint64_t kernel_end;        /* highest p_paddr + p_memsz, exclusive */
-    uint64_t kernel_file_size;  /* bytes of the ELF file */
-    uint64_t kernel_checksum;   /* see docs/boot-protocol.md */
-    uint64_t loader_start;      /* memory the loader used, exclusive end */
+    uint64_t kernel_entry;     /* ELF e_entry */
+    uint64_t kernel_start;     /* lowest PT_LOAD physical address */
+    uint64_t kernel_end;       /* highest p_paddr + p_memsz, exclusive */
+    uint64_t kernel_file_size; /* bytes of the ELF file */
+    uint64_t kernel_checksum;  /* see docs/boot-protocol.md */
+    uint64_t loader_start;     /* memory the loader used, exclusive end */
     uint64_t loader_end;
     uint64_t page_tables_start; /* the identity map in CR3 at entry */
     uint64_t page_tables_end;
-    uint64_t stack_bottom;      /* the stack RSP points into at entry */
+    uint64_t stack_bottom; /* the stack RSP points into at entry */
     uint64_t stack_top;
     uint64_t identity_map_end;  /* [0, identity_map_end) is identity-mapped */
     uint32_t disk_read_calls;   /* INT 13h read calls stage 2 made for the kernel */

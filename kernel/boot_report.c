@@ -48,8 +48,7 @@ static void print_loader_timestamps(const struct boot_info *boot_info)
         uint64_t at = boot_info->timestamps[steps[i].index];
         /* The TSC only counts up; a smaller value means "not recorded". */
         uint64_t cycles = at >= start ? at - start : 0;
-        kprintf("%s%s %llu", i == 0 ? "" : ", ", steps[i].name,
-                (unsigned long long)cycles);
+        kprintf("%s%s %llu", i == 0 ? "" : ", ", steps[i].name, (unsigned long long)cycles);
     }
     kprintf("\n");
 }
@@ -60,8 +59,8 @@ void boot_report_memory_map(const struct boot_info *boot_info)
     if (count > BOOT_INFO_E820_MAX)
         count = BOOT_INFO_E820_MAX; /* never read past the array */
 
-    kprintf("memory map (%s, %u entries):\n",
-            memory_map_source_name(boot_info->memory_map_source), count);
+    kprintf("memory map (%s, %u entries):\n", memory_map_source_name(boot_info->memory_map_source),
+            count);
 
     uint64_t usable_bytes = 0;
     for (unsigned int i = 0; i < count; i++) {
@@ -91,19 +90,16 @@ void boot_report_print(const struct boot_info *boot_info)
     kprintf("boot drive: 0x%02x\n", (unsigned int)boot_info->boot_drive);
     kprintf("command line: \"%s\"\n", boot_info->cmdline);
     kprintf("kernel: 0x%016llx-0x%016llx, entry 0x%016llx\n",
-            (unsigned long long)boot_info->kernel_start,
-            (unsigned long long)boot_info->kernel_end,
+            (unsigned long long)boot_info->kernel_start, (unsigned long long)boot_info->kernel_end,
             (unsigned long long)boot_info->kernel_entry);
-    kprintf("loader memory: 0x%016llx-0x%016llx\n",
-            (unsigned long long)boot_info->loader_start,
+    kprintf("loader memory: 0x%016llx-0x%016llx\n", (unsigned long long)boot_info->loader_start,
             (unsigned long long)boot_info->loader_end);
     kprintf("page tables: 0x%016llx-0x%016llx, identity map up to 0x%016llx\n",
             (unsigned long long)boot_info->page_tables_start,
             (unsigned long long)boot_info->page_tables_end,
             (unsigned long long)boot_info->identity_map_end);
     kprintf("loader disk reads: %u calls, %u sectors, %u retries\n",
-            (unsigned int)boot_info->disk_read_calls,
-            (unsigned int)boot_info->disk_sectors_read,
+            (unsigned int)boot_info->disk_read_calls, (unsigned int)boot_info->disk_sectors_read,
             (unsigned int)boot_info->disk_retries);
     print_loader_timestamps(boot_info);
     boot_report_memory_map(boot_info);

@@ -67,13 +67,13 @@ void kernel_options_parse(const char *cmdline, struct kernel_options *options)
     *options = (struct kernel_options){0};
     options->qemu_exit = has_word(cmdline, CMDLINE_QEMU_EXIT);
     options->panic_test = has_word(cmdline, CMDLINE_PANIC_TEST);
-    options->provoke_fault = word_value(cmdline, CMDLINE_FAULT_PREFIX, options->fault_kind,
-                                        sizeof options->fault_kind);
+    options->provoke_fault =
+        word_value(cmdline, CMDLINE_FAULT_PREFIX, options->fault_kind, sizeof options->fault_kind);
     /* `test` alone runs every test (the pattern stays ""). */
     options->run_tests = has_word(cmdline, CMDLINE_TEST) ||
                          word_value(cmdline, CMDLINE_TEST_PREFIX, options->test_pattern,
                                     sizeof options->test_pattern);
-    options->memory_selftest = word_value(cmdline, CMDLINE_MEMORY_SELFTEST_PREFIX,
-                                          options->memory_selftest_name,
-                                          sizeof options->memory_selftest_name);
+    options->memory_selftest =
+        word_value(cmdline, CMDLINE_MEMORY_SELFTEST_PREFIX, options->memory_selftest_name,
+                   sizeof options->memory_selftest_name);
 }

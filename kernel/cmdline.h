@@ -19,13 +19,13 @@
 
 /* The words this kernel understands; anything else is ignored. */
 struct kernel_options {
-    bool qemu_exit;             /* qemu-exit: end QEMU when done (qemu_exit.h) */
-    bool panic_test;            /* panic-test: panic on purpose once started */
-    bool provoke_fault;         /* fault=KIND: a CPU exception (cpu/fault_demo.h) */
+    bool qemu_exit;     /* qemu-exit: end QEMU when done (qemu_exit.h) */
+    bool panic_test;    /* panic-test: panic on purpose once started */
+    bool provoke_fault; /* fault=KIND: a CPU exception (cpu/fault_demo.h) */
     char fault_kind[KERNEL_OPTION_FAULT_KIND_MAX];
-    bool run_tests;             /* test, or test=PATTERN (ktest/ktest.h) */
-    char test_pattern[KERNEL_OPTION_TEST_PATTERN_MAX];  /* "" for every test */
-    bool memory_selftest;       /* memory-selftest=NAME (mm/memory_selftest.h) */
+    bool run_tests;                                    /* test, or test=PATTERN (ktest/ktest.h) */
+    char test_pattern[KERNEL_OPTION_TEST_PATTERN_MAX]; /* "" for every test */
+    bool memory_selftest; /* memory-selftest=NAME (mm/memory_selftest.h) */
     char memory_selftest_name[KERNEL_OPTION_MEMORY_SELFTEST_MAX];
 };
 

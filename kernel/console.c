@@ -77,8 +77,8 @@ _Static_assert((CONSOLE_INPUT_BUFFER_SIZE & (CONSOLE_INPUT_BUFFER_SIZE - 1)) == 
                "a power of two, so that the counters may wrap around");
 
 static char input_buffer[CONSOLE_INPUT_BUFFER_SIZE];
-static volatile uint32_t input_head;    /* total characters pushed */
-static volatile uint32_t input_tail;    /* total characters taken */
+static volatile uint32_t input_head; /* total characters pushed */
+static volatile uint32_t input_tail; /* total characters taken */
 static volatile unsigned long input_dropped;
 /* Characters dropped since the last notice; the reader prints the notice. */
 static volatile unsigned long dropped_unreported;

@@ -33,8 +33,8 @@ void vkprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)))
  *   - the keys below as the escape sequences a VT100/xterm terminal sends
  *     for them, so keyboard and serial input look the same to a reader.
  */
-#define CONSOLE_BACKSPACE '\b'         /* 0x08 */
-#define CONSOLE_SERIAL_DELETE 0x7F     /* what many terminals send for Backspace */
+#define CONSOLE_BACKSPACE '\b'     /* 0x08 */
+#define CONSOLE_SERIAL_DELETE 0x7F /* what many terminals send for Backspace */
 #define CONSOLE_KEY_UP "\x1b[A"
 #define CONSOLE_KEY_DOWN "\x1b[B"
 #define CONSOLE_KEY_RIGHT "\x1b[C"

@@ -54,8 +54,7 @@ KTEST(console_serial_cr_lf_and_delete_are_translated)
     __asm__ volatile("cli");
     drain();
     const uint8_t bytes[] = {'h', '\r', '\n', 'i', '\r', 'x', 0x7F, 0x08, '\n'};
-    const char expected[] = {'h', '\n', 'i', '\n', 'x', CONSOLE_BACKSPACE, CONSOLE_BACKSPACE,
-                             '\n'};
+    const char expected[] = {'h', '\n', 'i', '\n', 'x', CONSOLE_BACKSPACE, CONSOLE_BACKSPACE, '\n'};
     for (unsigned int i = 0; i < sizeof bytes; i++)
         serial_input_receive(bytes[i]);
     char c;

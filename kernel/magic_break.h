@@ -19,7 +19,9 @@
  * so memory looks at it as the source says it does. */
 #define MAGIC_BREAK() __asm__ volatile("xchg %%bx, %%bx" ::: "memory")
 #else
-#define MAGIC_BREAK() do { } while (0)
+#define MAGIC_BREAK()                                                                              \
+    do {                                                                                           \
+    } while (0)
 #endif
 
 #endif

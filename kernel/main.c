@@ -42,7 +42,6 @@
  * (docs/boot-protocol.md); anything outside it would page-fault. */
 #define GUARANTEED_IDENTITY_MAP_END 0x100000000ull
 
-
 _Noreturn void kernel_main(const struct boot_info *boot_info);
 
 /*
@@ -65,8 +64,8 @@ static void check_boot_info(const struct boot_info *boot_info)
               (unsigned int)boot_info->version, (unsigned int)BOOT_INFO_VERSION);
     /* A smaller block would mean the fields at the end are not really there. */
     if (boot_info->size < sizeof *boot_info)
-        panic("boot info is %u bytes, expected at least %u",
-              (unsigned int)boot_info->size, (unsigned int)sizeof *boot_info);
+        panic("boot info is %u bytes, expected at least %u", (unsigned int)boot_info->size,
+              (unsigned int)sizeof *boot_info);
     /* Everything below treats cmdline as a C string. */
     if (strnlen(boot_info->cmdline, BOOT_INFO_CMDLINE_MAX) == BOOT_INFO_CMDLINE_MAX)
         panic("boot info command line is not NUL-terminated");
@@ -74,7 +73,7 @@ static void check_boot_info(const struct boot_info *boot_info)
 
 _Noreturn void kernel_main(const struct boot_info *boot_info)
 {
-    MAGIC_BREAK();      /* debug builds: the last stage boundary (magic_break.h) */
+    MAGIC_BREAK(); /* debug builds: the last stage boundary (magic_break.h) */
     console_init();
     check_boot_info(boot_info);
 
@@ -120,7 +119,7 @@ _Noreturn void kernel_main(const struct boot_info *boot_info)
     if (options.run_tests) {
         unsigned int failed = ktest_run(options.test_pattern);
         qemu_exit(failed == 0 ? QEMU_EXIT_SUCCESS : QEMU_EXIT_FAILURE);
-        halt_forever();     /* not under QEMU: stop here, the results are printed */
+        halt_forever(); /* not under QEMU: stop here, the results are printed */
     }
 
     boot_report_print(boot_info);
@@ -128,7 +127,7 @@ _Noreturn void kernel_main(const struct boot_info *boot_info)
     if (options.qemu_exit) {
         kprintf("Kernel: boot complete, halting\n");
         qemu_exit(QEMU_EXIT_SUCCESS);
-        halt_forever();     /* no debug-exit device after all */
+        halt_forever(); /* no debug-exit device after all */
     }
     kprintf("Kernel: boot complete, starting the shell\n");
     shell_run(boot_info);

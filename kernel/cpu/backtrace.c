@@ -78,7 +78,7 @@ static void print_frameless_caller(uint64_t rip, uint64_t rsp)
         return;
     uint64_t return_address = *(const uint64_t *)(uintptr_t)rsp;
     if (!symbols_lookup(return_address - 1, &name, &offset))
-        return;                 /* not a return address after all */
+        return; /* not a return address after all */
     symbolize_return_address(return_address, symbol, sizeof symbol);
     kprintf("  0x%016llx %s\n", (unsigned long long)return_address, symbol);
 }
@@ -99,7 +99,7 @@ void backtrace_print(uint64_t rip, uint64_t rbp, uint64_t rsp)
         if (return_address == 0)
             break;
         if (return_address == previous) {
-            repeats++;              /* deep recursion: say so once, not 16 times */
+            repeats++; /* deep recursion: say so once, not 16 times */
         } else {
             symbolize_return_address(return_address, symbol, sizeof symbol);
             kprintf("  0x%016llx %s\n", (unsigned long long)return_address, symbol);

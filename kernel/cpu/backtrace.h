@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BACKTRACE_SYMBOL_MAX 80   /* "<name+0xoffset>" */
+#define BACKTRACE_SYMBOL_MAX 80 /* "<name+0xoffset>" */
 #define BACKTRACE_MAX_FRAMES 16
 
 /* Write "<function+0xoffset>" for a kernel text address, or "<?>" when

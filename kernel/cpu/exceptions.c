@@ -90,9 +90,8 @@ static void print_report(const struct interrupt_frame *f, uint64_t cr2)
         print_page_fault(cr2, f->error_code);
     backtrace_symbolize(f->rip, symbol, sizeof symbol);
     kprintf("  RIP=0x%016llx %s\n", (unsigned long long)f->rip, symbol);
-    kprintf("  CS=0x%04llx RFLAGS=0x%016llx RSP=0x%016llx SS=0x%04llx\n",
-            (unsigned long long)f->cs, (unsigned long long)f->rflags,
-            (unsigned long long)f->rsp, (unsigned long long)f->ss);
+    kprintf("  CS=0x%04llx RFLAGS=0x%016llx RSP=0x%016llx SS=0x%04llx\n", (unsigned long long)f->cs,
+            (unsigned long long)f->rflags, (unsigned long long)f->rsp, (unsigned long long)f->ss);
     /* CR2 is shown for every exception: after a double fault it still
      * holds the address of the page fault that started it. */
     kprintf("  CR2=0x%016llx CR3=0x%016llx\n", (unsigned long long)read_cr2(),

@@ -21,7 +21,7 @@
 /* A constant in .rodata (read-only, no-execute) to write to and jump to. */
 static const uint8_t rodata_ret[16] __attribute__((aligned(16))) = {OPCODE_RET};
 
-void kernel_main(void);   /* any function in .text will do */
+void kernel_main(void); /* any function in .text will do */
 
 /* Each probe: arm, fault once in the asm statement, land on label 1. */
 static bool probe_write(uintptr_t address, struct ktest_fault *fault)
@@ -31,7 +31,9 @@ static bool probe_write(uintptr_t address, struct ktest_fault *fault)
                      "movq %%rax, ktest_probe_resume(%%rip)\n\t"
                      "movb $0, (%0)\n"
                      "1:"
-                     : : "r"(address) : "rax", "memory");
+                     :
+                     : "r"(address)
+                     : "rax", "memory");
     return ktest_probe_take(fault);
 }
 
@@ -42,7 +44,9 @@ static bool probe_read(unsigned int vector, uintptr_t address, struct ktest_faul
                      "movq %%rax, ktest_probe_resume(%%rip)\n\t"
                      "movb (%0), %%al\n"
                      "1:"
-                     : : "r"(address) : "rax", "memory");
+                     :
+                     : "r"(address)
+                     : "rax", "memory");
     return ktest_probe_take(fault);
 }
 
@@ -54,7 +58,9 @@ static bool probe_execute(uintptr_t address, struct ktest_fault *fault)
                      "movq %%rax, ktest_probe_resume(%%rip)\n\t"
                      "jmp *%0\n"
                      "1:"
-                     : : "r"(address) : "rax", "memory");
+                     :
+                     : "r"(address)
+                     : "rax", "memory");
     return ktest_probe_take(fault);
 }
 
@@ -89,8 +95,7 @@ KTEST_EXPECT_FAULT(exception_bad_stack_is_double_fault, EXCEPTION_DOUBLE_FAULT)
     fault_provoke("df");
 }
 
-KTEST_EXPECT_FAULT(exception_stack_overflow_hits_guard_page_as_double_fault,
-                   EXCEPTION_DOUBLE_FAULT)
+KTEST_EXPECT_FAULT(exception_stack_overflow_hits_guard_page_as_double_fault, EXCEPTION_DOUBLE_FAULT)
 {
     fault_provoke("stack");
 }
@@ -101,8 +106,8 @@ KTEST(exception_rodata_write_error_code_is_present_write)
     KASSERT(probe_write((uintptr_t)rodata_ret, &r));
     KASSERT_EQ(r.vector, EXCEPTION_PAGE_FAULT);
     KASSERT_EQ(r.cr2, (uintptr_t)rodata_ret);
-    KASSERT_EQ(r.error_code & (PF_ERROR_PRESENT | PF_ERROR_WRITE | PF_ERROR_USER |
-                               PF_ERROR_INSTRUCTION_FETCH),
+    KASSERT_EQ(r.error_code &
+                   (PF_ERROR_PRESENT | PF_ERROR_WRITE | PF_ERROR_USER | PF_ERROR_INSTRUCTION_FETCH),
                PF_ERROR_PRESENT | PF_ERROR_WRITE);
 }
 
@@ -111,7 +116,8 @@ KTEST(exception_text_write_error_code_is_present_write)
     struct ktest_fault r;
     KASSERT(probe_write((uintptr_t)kernel_main, &r));
     KASSERT_EQ(r.cr2, (uintptr_t)kernel_main);
-    KASSERT_EQ(r.error_code & (PF_ERROR_PRESENT | PF_ERROR_WRITE), PF_ERROR_PRESENT | PF_ERROR_WRITE);
+    KASSERT_EQ(r.error_code & (PF_ERROR_PRESENT | PF_ERROR_WRITE),
+               PF_ERROR_PRESENT | PF_ERROR_WRITE);
 }
 
 KTEST(exception_unmapped_read_is_not_present)
@@ -143,7 +149,7 @@ KTEST(exception_executing_rodata_is_instruction_fetch_fault)
 {
     struct ktest_fault r;
     if (!paging_nx_enabled())
-        return;     /* without NX every present page is executable */
+        return; /* without NX every present page is executable */
     KASSERT(probe_execute((uintptr_t)rodata_ret, &r));
     KASSERT_EQ(r.cr2, (uintptr_t)rodata_ret);
     KASSERT_EQ(r.rip, (uintptr_t)rodata_ret);

@@ -33,7 +33,7 @@ __attribute__((noinline)) static void fault_general_protection(void)
 
 __attribute__((noinline)) static void fault_invalid_opcode(void)
 {
-    __asm__ volatile("ud2");   /* defined to be undefined (SDM Vol. 2B, UD) */
+    __asm__ volatile("ud2"); /* defined to be undefined (SDM Vol. 2B, UD) */
 }
 
 __attribute__((noinline)) static void fault_divide(void)
@@ -44,7 +44,9 @@ __attribute__((noinline)) static void fault_divide(void)
                      "mov $1, %%eax\n\t"
                      "xor %%edx, %%edx\n\t"
                      "div %%ecx"
-                     : : : "rax", "rcx", "rdx");
+                     :
+                     :
+                     : "rax", "rcx", "rdx");
 }
 
 __attribute__((noinline)) static void fault_double(void)
@@ -55,7 +57,9 @@ __attribute__((noinline)) static void fault_double(void)
      * (SDM 6.15, Table 6-5). */
     __asm__ volatile("mov %0, %%rsp\n\t"
                      "push %%rax"
-                     : : "r"(UNMAPPED_ADDRESS + 0x800) : "memory");
+                     :
+                     : "r"(UNMAPPED_ADDRESS + 0x800)
+                     : "memory");
 }
 
 /* A depth no stack reaches; volatile, so that the compiler cannot tell the

@@ -23,23 +23,23 @@
 #define ACCESS_TSS_AVAILABLE 0x09 /* system type 9: 64-bit TSS, available */
 
 /* Flags nibble (descriptor bits 52-55). */
-#define FLAG_LONG_MODE 0x2        /* L, bit 53: 64-bit code segment */
-#define FLAG_GRANULARITY_4K 0x8   /* G, bit 55: limit counts 4 KiB units */
+#define FLAG_LONG_MODE 0x2      /* L, bit 53: 64-bit code segment */
+#define FLAG_GRANULARITY_4K 0x8 /* G, bit 55: limit counts 4 KiB units */
 
-#define FLAT_LIMIT 0xFFFFF        /* 20-bit limit; ignored in 64-bit mode */
+#define FLAT_LIMIT 0xFFFFF /* 20-bit limit; ignored in 64-bit mode */
 
-#define GDT_ENTRIES 7             /* null, kcode, kdata, udata, ucode, TSS (2) */
+#define GDT_ENTRIES 7 /* null, kcode, kdata, udata, ucode, TSS (2) */
 #define IST_STACKS 3
 
 /* The 64-bit TSS (SDM Figure 8-11); packed: the RSP fields sit at offset 4. */
 struct tss {
     uint32_t reserved0;
-    uint64_t rsp[3];              /* stacks for a change to ring 0-2 */
+    uint64_t rsp[3]; /* stacks for a change to ring 0-2 */
     uint64_t reserved1;
-    uint64_t ist[7];              /* IST1-IST7: ist[0] is IST1 */
+    uint64_t ist[7]; /* IST1-IST7: ist[0] is IST1 */
     uint64_t reserved2;
     uint16_t reserved3;
-    uint16_t io_map_base;         /* offset of the I/O permission bitmap */
+    uint16_t io_map_base; /* offset of the I/O permission bitmap */
 } __attribute__((packed));
 
 _Static_assert(sizeof(struct tss) == 104, "the 64-bit TSS is 104 bytes (SDM 8.7)");
@@ -66,12 +66,12 @@ static uint64_t segment_descriptor(uint8_t access, uint8_t flags)
 static void set_tss_descriptor(unsigned int index, uintptr_t base, uint32_t limit)
 {
     uint64_t low = limit & 0xFFFF;
-    low |= (uint64_t)(base & 0xFFFFFF) << 16;          /* base 0-23 in bits 16-39 */
+    low |= (uint64_t)(base & 0xFFFFFF) << 16; /* base 0-23 in bits 16-39 */
     low |= (uint64_t)(ACCESS_PRESENT | ACCESS_TSS_AVAILABLE) << 40;
     low |= (uint64_t)((limit >> 16) & 0xF) << 48;
-    low |= (uint64_t)((base >> 24) & 0xFF) << 56;      /* base 24-31 in bits 56-63 */
+    low |= (uint64_t)((base >> 24) & 0xFF) << 56; /* base 24-31 in bits 56-63 */
     gdt[index] = low;
-    gdt[index + 1] = base >> 32;                       /* base 32-63, rest reserved 0 */
+    gdt[index + 1] = base >> 32; /* base 32-63, rest reserved 0 */
 }
 
 void gdt_ist_stack(unsigned int ist, uintptr_t *bottom, uintptr_t *top)
@@ -88,18 +88,18 @@ void gdt_init(void)
 {
     const uint8_t code_access = ACCESS_PRESENT | ACCESS_CODE_OR_DATA | ACCESS_EXECUTABLE |
                                 ACCESS_READ_WRITE | ACCESS_ACCESSED;
-    const uint8_t data_access = ACCESS_PRESENT | ACCESS_CODE_OR_DATA | ACCESS_READ_WRITE |
-                                ACCESS_ACCESSED;
+    const uint8_t data_access =
+        ACCESS_PRESENT | ACCESS_CODE_OR_DATA | ACCESS_READ_WRITE | ACCESS_ACCESSED;
 
-    gdt[0] = 0;   /* the null descriptor: selector 0 must never be usable */
+    gdt[0] = 0; /* the null descriptor: selector 0 must never be usable */
     gdt[GDT_KERNEL_CODE_SELECTOR / 8] =
         segment_descriptor(code_access, FLAG_LONG_MODE | FLAG_GRANULARITY_4K);
     gdt[GDT_KERNEL_DATA_SELECTOR / 8] = segment_descriptor(data_access, FLAG_GRANULARITY_4K);
     /* User data before user code: the order SYSRET expects (SDM SYSRET). */
     gdt[GDT_USER_DATA_SELECTOR / 8] =
         segment_descriptor(data_access | ACCESS_DPL_USER, FLAG_GRANULARITY_4K);
-    gdt[GDT_USER_CODE_SELECTOR / 8] = segment_descriptor(
-        code_access | ACCESS_DPL_USER, FLAG_LONG_MODE | FLAG_GRANULARITY_4K);
+    gdt[GDT_USER_CODE_SELECTOR / 8] =
+        segment_descriptor(code_access | ACCESS_DPL_USER, FLAG_LONG_MODE | FLAG_GRANULARITY_4K);
 
     memset(&tss, 0, sizeof tss);
     for (unsigned int i = 0; i < IST_STACKS; i++)

@@ -16,9 +16,9 @@
 /* Selectors: index * 8 (bits 3-15), TI = 0 (GDT), RPL in bits 0-1. */
 #define GDT_KERNEL_CODE_SELECTOR 0x08
 #define GDT_KERNEL_DATA_SELECTOR 0x10
-#define GDT_USER_DATA_SELECTOR (0x18 | 3)   /* RPL 3; unused until user mode */
+#define GDT_USER_DATA_SELECTOR (0x18 | 3) /* RPL 3; unused until user mode */
 #define GDT_USER_CODE_SELECTOR (0x20 | 3)
-#define GDT_TSS_SELECTOR 0x28               /* takes two slots: 0x28 and 0x30 */
+#define GDT_TSS_SELECTOR 0x28 /* takes two slots: 0x28 and 0x30 */
 
 /*
  * Interrupt Stack Table slots (SDM 6.14.5): an IDT gate naming IST n makes

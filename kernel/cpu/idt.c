@@ -18,16 +18,16 @@
 
 /* Type and attribute byte (gate bits 40-47). */
 #define GATE_PRESENT 0x80
-#define GATE_DPL_KERNEL 0x00          /* bits 45-46: only ring 0 may INT n */
-#define GATE_TYPE_INTERRUPT 0x0E      /* interrupt gate: the CPU clears IF on entry */
+#define GATE_DPL_KERNEL 0x00     /* bits 45-46: only ring 0 may INT n */
+#define GATE_TYPE_INTERRUPT 0x0E /* interrupt gate: the CPU clears IF on entry */
 
 struct idt_gate {
-    uint16_t offset_low;              /* handler address bits 0-15 */
-    uint16_t selector;                /* code segment of the handler */
-    uint8_t ist;                      /* bits 0-2: IST slot, 0 = none */
+    uint16_t offset_low; /* handler address bits 0-15 */
+    uint16_t selector;   /* code segment of the handler */
+    uint8_t ist;         /* bits 0-2: IST slot, 0 = none */
     uint8_t type_attributes;
-    uint16_t offset_middle;           /* bits 16-31 */
-    uint32_t offset_high;             /* bits 32-63 */
+    uint16_t offset_middle; /* bits 16-31 */
+    uint32_t offset_high;   /* bits 32-63 */
     uint32_t reserved;
 } __attribute__((packed));
 

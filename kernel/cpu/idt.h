@@ -10,8 +10,8 @@
 
 #include "cpu/interrupt_frame.h"
 
-#define IDT_EXCEPTION_VECTORS 32      /* 0-31 are reserved for the CPU (SDM 6.2) */
-#define IDT_IRQ_BASE_VECTOR 32        /* where pic.c puts IRQ 0 */
+#define IDT_EXCEPTION_VECTORS 32 /* 0-31 are reserved for the CPU (SDM 6.2) */
+#define IDT_IRQ_BASE_VECTOR 32   /* where pic.c puts IRQ 0 */
 #define IDT_IRQ_VECTORS 16
 #define IDT_STUB_VECTORS (IDT_IRQ_BASE_VECTOR + IDT_IRQ_VECTORS)
 

@@ -19,7 +19,7 @@ struct interrupt_frame {
     uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
     uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
     uint64_t vector;
-    uint64_t error_code;   /* 0 when the CPU pushes none */
+    uint64_t error_code; /* 0 when the CPU pushes none */
     /* Pushed by the CPU. */
     uint64_t rip, cs, rflags, rsp, ss;
 };

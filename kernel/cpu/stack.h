@@ -15,5 +15,4 @@ void kernel_stack_bounds(uintptr_t *bottom, uintptr_t *top);
 /* The start of the guard page just below the stack. */
 uintptr_t kernel_stack_guard_page(void);
 
-
 #endif

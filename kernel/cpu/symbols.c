@@ -24,7 +24,7 @@ bool symbols_lookup(uint64_t address, const char **name, uint64_t *offset)
         return false;
 
     /* The last symbol at or below the address. */
-    size_t low = 0, high = count;   /* invariant: table[low].address <= address */
+    size_t low = 0, high = count; /* invariant: table[low].address <= address */
     while (high - low > 1) {
         size_t middle = low + (high - low) / 2;
         if (__ksymtab_start[middle].address <= address)

@@ -23,16 +23,16 @@
  * 0x02-0x0B the digit row, 0x10-0x19 QWERTYUIOP, 0x1E-0x26 ASDFGHJKL,
  * 0x2C-0x32 ZXCVBNM, and so on.
  */
-#define SCANCODE_RELEASE 0x80     /* bit 7: the key was let go */
-#define SCANCODE_EXTENDED 0xE0    /* prefix of the 101-key additions */
-#define SCANCODE_TABLE_SIZE 0x3A  /* the main block, up to the space bar */
+#define SCANCODE_RELEASE 0x80    /* bit 7: the key was let go */
+#define SCANCODE_EXTENDED 0xE0   /* prefix of the 101-key additions */
+#define SCANCODE_TABLE_SIZE 0x3A /* the main block, up to the space bar */
 
 /* Make codes of the keys handled by name. */
-#define KEY_LEFT_CTRL 0x1D        /* with 0xE0: the right Ctrl */
+#define KEY_LEFT_CTRL 0x1D /* with 0xE0: the right Ctrl */
 #define KEY_LEFT_SHIFT 0x2A
 #define KEY_RIGHT_SHIFT 0x36
 #define KEY_CAPS_LOCK 0x3A
-#define KEY_EXT_HOME 0x47         /* these after 0xE0 (keypad keys without it) */
+#define KEY_EXT_HOME 0x47 /* these after 0xE0 (keypad keys without it) */
 #define KEY_EXT_UP 0x48
 #define KEY_EXT_LEFT 0x4B
 #define KEY_EXT_RIGHT 0x4D
@@ -47,33 +47,34 @@
 #define CONTROL_MASK 0x1F
 
 /* Unshifted and shifted characters for make codes 0x00-0x39; 0 = none. */
+/* clang-format off: one row of the keyboard per line */
 static const char plain[SCANCODE_TABLE_SIZE] = {
-    0, ESCAPE, '1', '2', '3', '4', '5', '6', '7', '8', '9', '0', '-', '=',
-    CONSOLE_BACKSPACE, '\t',
-    'q', 'w', 'e', 'r', 't', 'y', 'u', 'i', 'o', 'p', '[', ']', '\n',
-    0, /* 0x1D left Ctrl */
-    'a', 's', 'd', 'f', 'g', 'h', 'j', 'k', 'l', ';', '\'', '`',
-    0, /* 0x2A left Shift */
-    '\\', 'z', 'x', 'c', 'v', 'b', 'n', 'm', ',', '.', '/',
-    0, /* 0x36 right Shift */
-    '*', /* 0x37 keypad * */
-    0, /* 0x38 left Alt */
+    0,    ESCAPE, '1', '2',  '3',
+    '4',  '5',    '6', '7',  '8',
+    '9',  '0',    '-', '=',  CONSOLE_BACKSPACE,
+    '\t', 'q',    'w', 'e',  'r',
+    't',  'y',    'u', 'i',  'o',
+    'p',  '[',    ']', '\n', 0, /* 0x1D left Ctrl */
+    'a',  's',    'd', 'f',  'g',
+    'h',  'j',    'k', 'l',  ';',
+    '\'', '`',    0, /* 0x2A left Shift */
+    '\\', 'z',    'x', 'c',  'v',
+    'b',  'n',    'm', ',',  '.',
+    '/',  0, /* 0x36 right Shift */
+    '*',     /* 0x37 keypad * */
+    0,       /* 0x38 left Alt */
     ' ',
 };
+/* clang-format on */
 
+/* clang-format off: one row of the keyboard per line */
 static const char shifted[SCANCODE_TABLE_SIZE] = {
-    0, ESCAPE, '!', '@', '#', '$', '%', '^', '&', '*', '(', ')', '_', '+',
-    CONSOLE_BACKSPACE, '\t',
-    'Q', 'W', 'E', 'R', 'T', 'Y', 'U', 'I', 'O', 'P', '{', '}', '\n',
-    0,
-    'A', 'S', 'D', 'F', 'G', 'H', 'J', 'K', 'L', ':', '"', '~',
-    0,
-    '|', 'Z', 'X', 'C', 'V', 'B', 'N', 'M', '<', '>', '?',
-    0,
-    '*',
-    0,
-    ' ',
+    0,    ESCAPE, '!', '@', '#', '$', '%', '^', '&', '*', '(', ')', '_', '+',  CONSOLE_BACKSPACE,
+    '\t', 'Q',    'W', 'E', 'R', 'T', 'Y', 'U', 'I', 'O', 'P', '{', '}', '\n', 0,
+    'A',  'S',    'D', 'F', 'G', 'H', 'J', 'K', 'L', ':', '"', '~', 0,   '|',  'Z',
+    'X',  'C',    'V', 'B', 'N', 'M', '<', '>', '?', 0,   '*', 0,   ' ',
 };
+/* clang-format on */
 
 static unsigned int emit(char out[SCANCODE_OUTPUT_MAX], const char *sequence)
 {
@@ -85,10 +86,10 @@ static unsigned int emit(char out[SCANCODE_OUTPUT_MAX], const char *sequence)
     return n;
 }
 
-static unsigned int translate_extended(struct keyboard_state *state, uint8_t code,
-                                       bool released, char out[SCANCODE_OUTPUT_MAX])
+static unsigned int translate_extended(struct keyboard_state *state, uint8_t code, bool released,
+                                       char out[SCANCODE_OUTPUT_MAX])
 {
-    if (code == KEY_LEFT_CTRL) {          /* E0 1D: the right Ctrl */
+    if (code == KEY_LEFT_CTRL) { /* E0 1D: the right Ctrl */
         state->right_ctrl = !released;
         return 0;
     }
@@ -113,7 +114,7 @@ static unsigned int translate_extended(struct keyboard_state *state, uint8_t cod
         out[0] = '\n';
         return 1;
     default:
-        return 0;                          /* E0 2A fake shifts, multimedia keys, ... */
+        return 0; /* E0 2A fake shifts, multimedia keys, ... */
     }
 }
 
@@ -143,7 +144,7 @@ unsigned int scancode_translate(struct keyboard_state *state, uint8_t scancode,
         return 0;
     case KEY_CAPS_LOCK:
         if (!released)
-            state->caps_lock = !state->caps_lock;   /* toggles on each press */
+            state->caps_lock = !state->caps_lock; /* toggles on each press */
         return 0;
     default:
         break;
@@ -169,7 +170,7 @@ unsigned int scancode_translate(struct keyboard_state *state, uint8_t scancode,
 /* The controller. */
 #define KEYBOARD_DATA_PORT 0x60
 #define KEYBOARD_STATUS_PORT 0x64
-#define STATUS_OUTPUT_FULL 0x01      /* bit 0: a byte waits at port 0x60 */
+#define STATUS_OUTPUT_FULL 0x01 /* bit 0: a byte waits at port 0x60 */
 /* Bytes to drain at most at start-up: a stuck controller must not hang us. */
 #define DRAIN_LIMIT 64
 

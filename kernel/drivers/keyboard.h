@@ -25,7 +25,7 @@ struct keyboard_state {
     bool left_shift, right_shift;
     bool left_ctrl, right_ctrl;
     bool caps_lock;
-    bool extended;         /* the previous byte was the 0xE0 prefix */
+    bool extended; /* the previous byte was the 0xE0 prefix */
 };
 
 /*

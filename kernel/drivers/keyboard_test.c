@@ -39,8 +39,8 @@ static const char *feed(struct keyboard_state *state, const unsigned char *codes
     return out;
 }
 
-#define FEED(state, ...)                                                       \
-    feed((state), (const unsigned char[]){__VA_ARGS__},                        \
+#define FEED(state, ...)                                                                           \
+    feed((state), (const unsigned char[]){__VA_ARGS__},                                            \
          sizeof((const unsigned char[]){__VA_ARGS__}))
 
 KTEST(scancode_letters_digits_and_releases)
@@ -53,7 +53,8 @@ KTEST(scancode_letters_digits_and_releases)
 KTEST(scancode_shift_gives_upper_case_and_symbols)
 {
     struct keyboard_state s = {0};
-    KASSERT_EQ(strcmp(FEED(&s, SC_LEFT_SHIFT, SC_A, SC_1, SC_LEFT_SHIFT | RELEASE, SC_A), "A!a"), 0);
+    KASSERT_EQ(strcmp(FEED(&s, SC_LEFT_SHIFT, SC_A, SC_1, SC_LEFT_SHIFT | RELEASE, SC_A), "A!a"),
+               0);
     KASSERT_EQ(strcmp(FEED(&s, SC_RIGHT_SHIFT, SC_C, SC_RIGHT_SHIFT | RELEASE, SC_C), "Cc"), 0);
 }
 
@@ -69,16 +70,22 @@ KTEST(scancode_caps_lock_toggles_letters_only)
 KTEST(scancode_ctrl_letter_is_control_character)
 {
     struct keyboard_state s = {0};
-    KASSERT_EQ(strcmp(FEED(&s, SC_LEFT_CTRL, SC_C, SC_LEFT_CTRL | RELEASE, SC_C), "\x03" "c"), 0);
+    KASSERT_EQ(strcmp(FEED(&s, SC_LEFT_CTRL, SC_C, SC_LEFT_CTRL | RELEASE, SC_C), "\x03"
+                                                                                  "c"),
+               0);
     /* The right Ctrl is E0 1D. */
-    KASSERT_EQ(strcmp(FEED(&s, SC_EXTENDED, SC_LEFT_CTRL, SC_A, SC_EXTENDED,
-                           SC_LEFT_CTRL | RELEASE, SC_A), "\x01" "a"), 0);
+    KASSERT_EQ(
+        strcmp(FEED(&s, SC_EXTENDED, SC_LEFT_CTRL, SC_A, SC_EXTENDED, SC_LEFT_CTRL | RELEASE, SC_A),
+               "\x01"
+               "a"),
+        0);
 }
 
 KTEST(scancode_extended_keys_are_escape_sequences)
 {
     struct keyboard_state s = {0};
-    KASSERT_EQ(strcmp(FEED(&s, SC_EXTENDED, SC_UP, SC_EXTENDED, SC_UP | RELEASE), CONSOLE_KEY_UP), 0);
+    KASSERT_EQ(strcmp(FEED(&s, SC_EXTENDED, SC_UP, SC_EXTENDED, SC_UP | RELEASE), CONSOLE_KEY_UP),
+               0);
     KASSERT_EQ(strcmp(FEED(&s, SC_EXTENDED, SC_DELETE), CONSOLE_KEY_DELETE), 0);
     /* Without the prefix 0x48 is keypad 8, which this layout ignores. */
     KASSERT_EQ(strcmp(FEED(&s, SC_UP), ""), 0);

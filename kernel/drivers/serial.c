@@ -20,11 +20,11 @@
 #define COM1_BASE 0x3F8
 
 /* Register offsets from the base port. */
-#define UART_DATA 0          /* read: receive buffer; write: transmit holding register */
+#define UART_DATA 0 /* read: receive buffer; write: transmit holding register */
 #define UART_INTERRUPT_ENABLE 1
-#define UART_DIVISOR_LOW 0   /* the same two ports, while LCR.DLAB = 1 */
+#define UART_DIVISOR_LOW 0 /* the same two ports, while LCR.DLAB = 1 */
 #define UART_DIVISOR_HIGH 1
-#define UART_FIFO_CONTROL 2  /* write only */
+#define UART_FIFO_CONTROL 2 /* write only */
 #define UART_LINE_CONTROL 3
 #define UART_MODEM_CONTROL 4
 #define UART_LINE_STATUS 5
@@ -35,25 +35,26 @@
 #define LCR_DLAB 0x80          /* bit 7: Divisor Latch Access Bit */
 
 /* FIFO Control Register (FCR) bits. */
-#define FCR_ENABLE 0x01        /* bit 0: turn the 16-byte FIFOs on */
-#define FCR_CLEAR_RECEIVE 0x02 /* bit 1: empty the receive FIFO */
+#define FCR_ENABLE 0x01         /* bit 0: turn the 16-byte FIFOs on */
+#define FCR_CLEAR_RECEIVE 0x02  /* bit 1: empty the receive FIFO */
 #define FCR_CLEAR_TRANSMIT 0x04 /* bit 2: empty the transmit FIFO */
 
 /* Modem Control Register (MCR) bits. */
-#define MCR_DTR 0x01           /* bit 0: Data Terminal Ready */
-#define MCR_RTS 0x02           /* bit 1: Request To Send */
-#define MCR_OUT2 0x08          /* bit 3: OUT2; on the PC it gates the UART's
-                                * interrupt line to the PIC (IRQ 4 for COM1) */
+#define MCR_DTR 0x01 /* bit 0: Data Terminal Ready */
+#define MCR_RTS 0x02 /* bit 1: Request To Send */
+#define MCR_OUT2                                                                                   \
+    0x08 /* bit 3: OUT2; on the PC it gates the UART's                                             \
+          * interrupt line to the PIC (IRQ 4 for COM1) */
 
 /* Interrupt Enable Register (IER) bits. */
 #define IER_RECEIVED_DATA 0x01 /* bit 0: interrupt when received data is available */
 
-#define UART_INTERRUPT_ID 2    /* read: Interrupt Identification Register (IIR) */
+#define UART_INTERRUPT_ID 2 /* read: Interrupt Identification Register (IIR) */
 #define UART_MODEM_STATUS 6
 
 /* Line Status Register (LSR) bits. */
-#define LSR_DATA_READY 0x01    /* bit 0: a received byte waits in RBR (or the FIFO) */
-#define LSR_TRANSMIT_EMPTY 0x20 /* bit 5: transmitter holding register empty */
+#define LSR_DATA_READY 0x01       /* bit 0: a received byte waits in RBR (or the FIFO) */
+#define LSR_TRANSMIT_EMPTY 0x20   /* bit 5: transmitter holding register empty */
 #define LSR_TRANSMITTER_IDLE 0x40 /* bit 6: holding and shift registers both empty */
 
 /*
@@ -97,8 +98,7 @@ void serial_init(void)
     outb(COM1_BASE + UART_LINE_CONTROL, LCR_WORD_LENGTH_8);
 
     /* FIFOs on and empty: the UART then buffers up to 16 bytes. */
-    outb(COM1_BASE + UART_FIFO_CONTROL,
-         FCR_ENABLE | FCR_CLEAR_RECEIVE | FCR_CLEAR_TRANSMIT);
+    outb(COM1_BASE + UART_FIFO_CONTROL, FCR_ENABLE | FCR_CLEAR_RECEIVE | FCR_CLEAR_TRANSMIT);
 
     /* Tell the other end we are ready; some terminals wait for DTR/RTS. */
     outb(COM1_BASE + UART_MODEM_CONTROL, MCR_DTR | MCR_RTS);
@@ -132,7 +132,7 @@ bool serial_try_read_byte(uint8_t *byte)
 {
     if (!(inb(COM1_BASE + UART_LINE_STATUS) & LSR_DATA_READY))
         return false;
-    *byte = inb(COM1_BASE + UART_DATA);   /* reading RBR takes the byte */
+    *byte = inb(COM1_BASE + UART_DATA); /* reading RBR takes the byte */
     return true;
 }
 
@@ -150,9 +150,9 @@ void serial_input_receive(uint8_t byte)
     previous_was_cr = c == CARRIAGE_RETURN;
 
     if (c == LINE_FEED && was_cr)
-        return;                 /* the LF of a CR LF pair: Enter counted already */
+        return; /* the LF of a CR LF pair: Enter counted already */
     if (c == CARRIAGE_RETURN)
-        c = '\n';               /* terminals send CR for Enter */
+        c = '\n'; /* terminals send CR for Enter */
     else if (byte == CONSOLE_SERIAL_DELETE)
         c = CONSOLE_BACKSPACE;
     console_input_push(c);

@@ -57,5 +57,5 @@ void timer_sleep_ms(uint64_t ms)
     uint64_t wait = (ms * TIMER_FREQUENCY_HZ + MS_PER_SECOND - 1) / MS_PER_SECOND;
     uint64_t until = timer_ticks() + wait;
     while (timer_ticks() < until)
-        __asm__ volatile("sti; hlt" : : : "memory");   /* wake on the next interrupt */
+        __asm__ volatile("sti; hlt" : : : "memory"); /* wake on the next interrupt */
 }

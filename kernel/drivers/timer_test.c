@@ -20,7 +20,7 @@
 #define CMOS_DATA_PORT 0x71
 #define RTC_SECONDS 0x00
 #define RTC_STATUS_A 0x0A
-#define RTC_UPDATE_IN_PROGRESS 0x80   /* status A bit 7: the time is changing */
+#define RTC_UPDATE_IN_PROGRESS 0x80 /* status A bit 7: the time is changing */
 /* Bit 7 of the index port disables NMIs on a PC; leave it set as the
  * BIOS does. */
 #define CMOS_NMI_DISABLE 0x80
@@ -75,7 +75,7 @@ KTEST(timer_ticks_advance)
 KTEST(timer_sleep_100ms_is_the_right_number_of_ticks)
 {
     const uint64_t expected = 100 * TIMER_FREQUENCY_HZ / 1000;
-    wait_for_tick();            /* start right after a tick */
+    wait_for_tick(); /* start right after a tick */
     uint64_t before = timer_ticks();
     timer_sleep_ms(100);
     uint64_t elapsed = timer_ticks() - before;
@@ -104,14 +104,15 @@ KTEST(timer_rate_matches_the_rtc_second)
     for (int i = 0; i < RTC_MEASUREMENT_TRIES && best * 100 < low; i++) {
         uint64_t end = ticks_at_next_second();
         uint64_t per_second = end - start;
-        KASSERT_LE(per_second * 100, high);     /* never too fast */
+        KASSERT_LE(per_second * 100, high); /* never too fast */
         if (per_second > best)
             best = per_second;
         start = end;
     }
     if (best * 100 < low)
         kprintf("ktest: note: only %llu timer ticks in an RTC second: "
-                "the emulator is probably short of CPU time\n", (unsigned long long)best);
+                "the emulator is probably short of CPU time\n",
+                (unsigned long long)best);
     KASSERT_GE(best, 1);
 }
 

@@ -32,7 +32,7 @@ void irq_handle(struct interrupt_frame *frame)
         return;
     if ((irq == IRQ_SPURIOUS_MASTER || irq == IRQ_SPURIOUS_SLAVE) && pic_spurious(irq)) {
         spurious_count++;
-        return;           /* nothing in service: no EOI (pic.h) */
+        return; /* nothing in service: no EOI (pic.h) */
     }
     if (handlers[irq] != NULL)
         handlers[irq]();

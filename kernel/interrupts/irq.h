@@ -10,8 +10,8 @@
 #include "cpu/interrupt_frame.h"
 
 /* The PC/AT's fixed IRQ assignments. */
-#define IRQ_TIMER 0          /* PIT channel 0 */
-#define IRQ_KEYBOARD 1       /* 8042 keyboard controller, first port */
+#define IRQ_TIMER 0    /* PIT channel 0 */
+#define IRQ_KEYBOARD 1 /* 8042 keyboard controller, first port */
 #define IRQ_COM1 4
 #define IRQ_SPURIOUS_MASTER 7
 #define IRQ_SPURIOUS_SLAVE 15

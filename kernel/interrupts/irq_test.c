@@ -26,7 +26,7 @@ KTEST(irq_only_timer_keyboard_and_com1_are_unmasked)
 
 KTEST(irq_register_refuses_taken_and_bad_lines)
 {
-    KASSERT(!irq_register(IRQ_TIMER, unused_handler));   /* the timer has it */
-    KASSERT(!irq_register(16, unused_handler));          /* there are 16 lines */
+    KASSERT(!irq_register(IRQ_TIMER, unused_handler)); /* the timer has it */
+    KASSERT(!irq_register(16, unused_handler));        /* there are 16 lines */
     KASSERT(!irq_register(IRQ_SPURIOUS_MASTER, 0));
 }

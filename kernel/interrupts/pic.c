@@ -12,18 +12,18 @@
 #include "io.h"
 
 #define MASTER_COMMAND 0x20
-#define MASTER_DATA 0x21        /* also the interrupt mask register (OCW1) */
+#define MASTER_DATA 0x21 /* also the interrupt mask register (OCW1) */
 #define SLAVE_COMMAND 0xA0
 #define SLAVE_DATA 0xA1
 
-#define ICW1_ICW4_NEEDED 0x01   /* bit 0: an ICW4 follows */
-#define ICW1_INIT 0x10          /* bit 4: this is ICW1 (edge triggered, cascade mode) */
+#define ICW1_ICW4_NEEDED 0x01 /* bit 0: an ICW4 follows */
+#define ICW1_INIT 0x10        /* bit 4: this is ICW1 (edge triggered, cascade mode) */
 #define ICW3_MASTER_SLAVE_ON_IRQ2 (1u << PIC_CASCADE_IRQ) /* master: bit mask of slave inputs */
-#define ICW3_SLAVE_ID 2         /* slave: its cascade identity, the master's input number */
-#define ICW4_8086_MODE 0x01     /* bit 0: 8086/88 mode (not 8080/85) */
+#define ICW3_SLAVE_ID 2     /* slave: its cascade identity, the master's input number */
+#define ICW4_8086_MODE 0x01 /* bit 0: 8086/88 mode (not 8080/85) */
 
 #define OCW2_END_OF_INTERRUPT 0x20 /* non-specific EOI */
-#define OCW3_READ_ISR 0x0B      /* next read of the command port returns the ISR */
+#define OCW3_READ_ISR 0x0B         /* next read of the command port returns the ISR */
 
 #define ALL_MASKED 0xFF
 #define IRQS_PER_PIC 8
@@ -82,7 +82,7 @@ void pic_unmask(unsigned int irq)
         return;
     set_mask_bit(irq, false);
     if (irq >= IRQS_PER_PIC)
-        set_mask_bit(PIC_CASCADE_IRQ, false);   /* the slave reaches the CPU through it */
+        set_mask_bit(PIC_CASCADE_IRQ, false); /* the slave reaches the CPU through it */
 }
 
 void pic_mask(unsigned int irq)
@@ -106,7 +106,7 @@ static uint8_t read_in_service(uint16_t command_port)
 
 bool pic_spurious(unsigned int irq)
 {
-    const uint8_t lowest_priority = 1u << (IRQS_PER_PIC - 1);   /* bit 7 */
+    const uint8_t lowest_priority = 1u << (IRQS_PER_PIC - 1); /* bit 7 */
     if (irq == SPURIOUS_MASTER_IRQ)
         return !(read_in_service(MASTER_COMMAND) & lowest_priority);
     if (irq == SPURIOUS_SLAVE_IRQ && !(read_in_service(SLAVE_COMMAND) & lowest_priority)) {

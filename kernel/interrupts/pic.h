@@ -12,7 +12,7 @@
 #include <stdbool.h>
 
 #define PIC_IRQ_COUNT 16
-#define PIC_CASCADE_IRQ 2     /* the master's input that carries the slave */
+#define PIC_CASCADE_IRQ 2 /* the master's input that carries the slave */
 
 /* Move IRQ 0-15 to vectors `base`..`base`+15 and mask every line. */
 void pic_init(unsigned int base_vector);

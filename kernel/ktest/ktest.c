@@ -38,8 +38,8 @@ static bool current_faulted;
 
 _Noreturn void ktest_fail(const char *file, int line, const char *message)
 {
-    kprintf("ktest: FAIL %s: %s:%d: %s\n", current_test ? current_test->name : "?", file,
-            line, message);
+    kprintf("ktest: FAIL %s: %s:%d: %s\n", current_test ? current_test->name : "?", file, line,
+            message);
     current_failed = true;
     ktest_resume(&runner_context);
 }
@@ -48,14 +48,14 @@ _Noreturn void ktest_fail_values(const char *file, int line, const char *express
                                  unsigned long long left, unsigned long long right)
 {
     kprintf("ktest: FAIL %s: %s:%d: %s (left %llu = 0x%llx, right %llu = 0x%llx)\n",
-            current_test ? current_test->name : "?", file, line, expression, left, left,
-            right, right);
+            current_test ? current_test->name : "?", file, line, expression, left, left, right,
+            right);
     current_failed = true;
     ktest_resume(&runner_context);
 }
 
 volatile uint64_t ktest_probe_resume;
-static volatile int probe_vector = -1;       /* -1: not armed */
+static volatile int probe_vector = -1; /* -1: not armed */
 static volatile bool probe_fired;
 static struct ktest_fault probe_fault;
 
@@ -133,8 +133,8 @@ static bool run_one(const struct ktest *t)
     current_test = NULL;
 
     if (!current_failed && t->expected_fault != KTEST_NO_FAULT && !current_faulted) {
-        kprintf("ktest: FAIL %s: %s:%d: expected exception %d did not happen\n", t->name,
-                t->file, t->line, t->expected_fault);
+        kprintf("ktest: FAIL %s: %s:%d: expected exception %d did not happen\n", t->name, t->file,
+                t->line, t->expected_fault);
         current_failed = true;
     }
     if (!current_failed)
@@ -149,8 +149,8 @@ unsigned int ktest_run(const char *pattern)
     for (const struct ktest *t = __ktests_start; t < __ktests_end; t++)
         if (name_matches(t->name, pattern))
             selected++;
-    kprintf("ktest: start %u tests%s%s\n", selected,
-            pattern && pattern[0] ? " matching " : "", pattern ? pattern : "");
+    kprintf("ktest: start %u tests%s%s\n", selected, pattern && pattern[0] ? " matching " : "",
+            pattern ? pattern : "");
 
     exception_set_claim_handler(claim_exception);
 

@@ -65,16 +65,16 @@
 struct ktest {
     const char *name;
     void (*run)(void);
-    int expected_fault;     /* CPU exception vector, or KTEST_NO_FAULT */
+    int expected_fault; /* CPU exception vector, or KTEST_NO_FAULT */
     const char *file;
     int line;
 };
 
-#define KTEST_REGISTER(test_name, fault)                                       \
-    static void ktest_body_##test_name(void);                                  \
-    static const struct ktest ktest_##test_name                                \
-        __attribute__((used, section(".ktests"), aligned(8))) = {              \
-            #test_name, ktest_body_##test_name, (fault), __FILE__, __LINE__};  \
+#define KTEST_REGISTER(test_name, fault)                                                           \
+    static void ktest_body_##test_name(void);                                                      \
+    static const struct ktest ktest_##test_name                                                    \
+        __attribute__((used, section(".ktests"), aligned(8))) = {                                  \
+            #test_name, ktest_body_##test_name, (fault), __FILE__, __LINE__};                      \
     static void ktest_body_##test_name(void)
 
 #define KTEST(test_name) KTEST_REGISTER(test_name, KTEST_NO_FAULT)
@@ -85,19 +85,18 @@ _Noreturn void ktest_fail(const char *file, int line, const char *message);
 _Noreturn void ktest_fail_values(const char *file, int line, const char *expression,
                                  unsigned long long left, unsigned long long right);
 
-#define KASSERT(condition)                                                     \
-    do {                                                                       \
-        if (!(condition))                                                      \
-            ktest_fail(__FILE__, __LINE__, "KASSERT(" #condition ")");         \
+#define KASSERT(condition)                                                                         \
+    do {                                                                                           \
+        if (!(condition))                                                                          \
+            ktest_fail(__FILE__, __LINE__, "KASSERT(" #condition ")");                             \
     } while (0)
 
-#define KASSERT_OP(a, op, b)                                                   \
-    do {                                                                       \
-        unsigned long long ktest_left_ = (unsigned long long)(a);              \
-        unsigned long long ktest_right_ = (unsigned long long)(b);             \
-        if (!(ktest_left_ op ktest_right_))                                    \
-            ktest_fail_values(__FILE__, __LINE__, #a " " #op " " #b,           \
-                              ktest_left_, ktest_right_);                      \
+#define KASSERT_OP(a, op, b)                                                                       \
+    do {                                                                                           \
+        unsigned long long ktest_left_ = (unsigned long long)(a);                                  \
+        unsigned long long ktest_right_ = (unsigned long long)(b);                                 \
+        if (!(ktest_left_ op ktest_right_))                                                        \
+            ktest_fail_values(__FILE__, __LINE__, #a " " #op " " #b, ktest_left_, ktest_right_);   \
     } while (0)
 
 #define KASSERT_EQ(a, b) KASSERT_OP(a, ==, b)
@@ -134,7 +133,7 @@ struct ktest_fault {
     unsigned int vector;
     uint64_t error_code;
     uint64_t rip;
-    uint64_t cr2;                       /* the faulting address, for #PF only */
+    uint64_t cr2; /* the faulting address, for #PF only */
 };
 
 extern volatile uint64_t ktest_probe_resume;

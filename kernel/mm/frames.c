@@ -36,9 +36,9 @@
 
 static uint64_t *managed_bits;
 static uint64_t *free_bits;
-static uint64_t frame_count;     /* frames the bitmaps describe: [0, frame_count * FRAME_SIZE) */
+static uint64_t frame_count; /* frames the bitmaps describe: [0, frame_count * FRAME_SIZE) */
 static uint64_t word_count;
-static uint64_t next_word;       /* where frame_alloc's search starts */
+static uint64_t next_word; /* where frame_alloc's search starts */
 static uint64_t managed_total;
 static uint64_t free_total;
 
@@ -130,8 +130,7 @@ static uint64_t place_bitmaps(const struct memory_range *map, size_t count, uint
     return 0;
 }
 
-void frames_init(const struct boot_info *boot_info, const struct memory_range *map,
-                 size_t count)
+void frames_init(const struct boot_info *boot_info, const struct memory_range *map, size_t count)
 {
     /* What the bitmaps must cover: up to the end of the highest usable
      * range, but no further than the identity map, through which we reach
@@ -225,8 +224,8 @@ void frame_free(uint64_t address)
     uint64_t frame = address / FRAME_SIZE;
     if (frame >= frame_count)
         panic("frame_free(0x%016llx): beyond the memory the frame allocator manages "
-              "(ends at 0x%016llx)", (unsigned long long)address,
-              (unsigned long long)(frame_count * FRAME_SIZE));
+              "(ends at 0x%016llx)",
+              (unsigned long long)address, (unsigned long long)(frame_count * FRAME_SIZE));
     if (!test_bit(managed_bits, frame)) {
         const struct frame_reservation *r = reservation_at(address);
         panic("frame_free(0x%016llx): freeing a reserved frame (%s), never handed out",

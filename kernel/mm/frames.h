@@ -33,14 +33,14 @@
 /* A range of physical memory the allocator never hands out, and why. */
 struct frame_reservation {
     const char *what;
-    uint64_t start;     /* physical, inclusive */
-    uint64_t end;       /* physical, exclusive */
+    uint64_t start; /* physical, inclusive */
+    uint64_t end;   /* physical, exclusive */
 };
 
 struct frame_stats {
-    uint64_t total;     /* frames the allocator manages: usable and not reserved */
-    uint64_t free;      /* of those, not handed out now */
-    uint64_t used;      /* total - free */
+    uint64_t total; /* frames the allocator manages: usable and not reserved */
+    uint64_t free;  /* of those, not handed out now */
+    uint64_t used;  /* total - free */
 };
 
 /*
@@ -48,8 +48,7 @@ struct frame_stats {
  * ranges page-aligned) and the reservations the boot information names.
  * Panics when no room is left for the allocator's own bitmap.
  */
-void frames_init(const struct boot_info *boot_info, const struct memory_range *map,
-                 size_t count);
+void frames_init(const struct boot_info *boot_info, const struct memory_range *map, size_t count);
 
 /* The physical address of a free frame, now in use; 0 when none is left
  * (frame 0 is never handed out, so 0 cannot be a real answer). The frame's

@@ -41,9 +41,9 @@ KTEST(frames_exhaust_and_return_every_frame)
     uint64_t taken = 0;
     for (uint64_t address = frame_alloc(); address != 0; address = frame_alloc()) {
         KASSERT_EQ(address % FRAME_SIZE, 0);
-        KASSERT_GE(address, FRAMES_LOW_MEMORY_END);   /* nothing below 1 MiB, so no frame 0 */
-        KASSERT_LT(address, frames_limit());          /* inside the identity map */
-        KASSERT(!in_reservation(address));            /* kernel, boot info, loader, bitmaps */
+        KASSERT_GE(address, FRAMES_LOW_MEMORY_END); /* nothing below 1 MiB, so no frame 0 */
+        KASSERT_LT(address, frames_limit());        /* inside the identity map */
+        KASSERT(!in_reservation(address));          /* kernel, boot info, loader, bitmaps */
         KASSERT(frame_is_managed(address));
         KASSERT(!frame_is_free(address));
         uint64_t frame = address / FRAME_SIZE;
@@ -99,12 +99,12 @@ KTEST(frames_free_makes_a_frame_free_again)
 
 KTEST(frames_reserved_ranges_are_not_managed)
 {
-    KASSERT(!frame_is_managed(0));                                   /* frame 0 */
-    KASSERT(!frame_is_managed(0x1000));                              /* boot information */
-    KASSERT(!frame_is_managed(0x20000));                             /* loader page tables */
-    KASSERT(!frame_is_managed(0x7F000));                             /* loader stack */
-    KASSERT(!frame_is_managed((uint64_t)(uintptr_t)kernel_entry));   /* kernel image */
-    KASSERT(!frame_is_managed(FRAMES_LOW_MEMORY_END - FRAME_SIZE));  /* below 1 MiB */
+    KASSERT(!frame_is_managed(0));                                  /* frame 0 */
+    KASSERT(!frame_is_managed(0x1000));                             /* boot information */
+    KASSERT(!frame_is_managed(0x20000));                            /* loader page tables */
+    KASSERT(!frame_is_managed(0x7F000));                            /* loader stack */
+    KASSERT(!frame_is_managed((uint64_t)(uintptr_t)kernel_entry));  /* kernel image */
+    KASSERT(!frame_is_managed(FRAMES_LOW_MEMORY_END - FRAME_SIZE)); /* below 1 MiB */
 
     const struct frame_reservation *list;
     size_t count = frames_reservations(&list);

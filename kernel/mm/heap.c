@@ -41,8 +41,8 @@
 #include "panic.h"
 
 /* Unlikely values, easy to spot in a memory dump. */
-#define HEAP_STATE_USED 0x55534544424C4F43ull   /* "COLBDESU": "USEDBLOC" as bytes */
-#define HEAP_STATE_FREE 0x45455246424C4F43ull   /* "FREEBLOC" as bytes */
+#define HEAP_STATE_USED 0x55534544424C4F43ull /* "COLBDESU": "USEDBLOC" as bytes */
+#define HEAP_STATE_FREE 0x45455246424C4F43ull /* "FREEBLOC" as bytes */
 #define HEAP_FRONT_CANARY 0xF0F0CA4A4AC0F0F0ull
 #define HEAP_TAIL_CANARY 0x0F0FCA4A4AC00F0Full
 
@@ -53,8 +53,8 @@
 
 struct block_header {
     uint64_t state;
-    uint64_t size;          /* the whole block, header to footer */
-    uint64_t requested;     /* the caller's size; 0 while free */
+    uint64_t size;      /* the whole block, header to footer */
+    uint64_t requested; /* the caller's size; 0 while free */
     uint64_t front_canary;
 };
 
@@ -77,8 +77,8 @@ struct free_links {
 _Static_assert(HEADER_SIZE % HEAP_ALIGNMENT == 0, "payload must stay 16-byte aligned");
 _Static_assert(MIN_BLOCK_SIZE % HEAP_ALIGNMENT == 0, "block sizes are multiples of 16");
 
-static uint64_t heap_start;         /* HEAP_VIRTUAL_BASE */
-static uint64_t heap_end;           /* first byte not mapped */
+static uint64_t heap_start; /* HEAP_VIRTUAL_BASE */
+static uint64_t heap_end;   /* first byte not mapped */
 static struct block_header *free_list;
 
 static struct block_footer *footer_of(struct block_header *block)
@@ -118,8 +118,8 @@ static struct block_header *previous_block(struct block_header *block)
 /* The block size that holds `requested` bytes with its guards. */
 static uint64_t block_size_for(uint64_t requested)
 {
-    uint64_t size = align_up(HEADER_SIZE + requested + TAIL_CANARY_SIZE + FOOTER_SIZE,
-                             HEAP_ALIGNMENT);
+    uint64_t size =
+        align_up(HEADER_SIZE + requested + TAIL_CANARY_SIZE + FOOTER_SIZE, HEAP_ALIGNMENT);
     return size < MIN_BLOCK_SIZE ? MIN_BLOCK_SIZE : size;
 }
 
@@ -230,8 +230,7 @@ static bool grow(uint64_t bytes)
             complete = false;
             break;
         }
-        enum paging_status status =
-            paging_map(heap_end, frame, PAGE_WRITABLE | PAGE_NO_EXECUTE);
+        enum paging_status status = paging_map(heap_end, frame, PAGE_WRITABLE | PAGE_NO_EXECUTE);
         if (status != PAGING_OK)
             panic("heap: cannot map 0x%016llx: %s", (unsigned long long)heap_end,
                   paging_status_name(status));
@@ -277,23 +276,24 @@ static struct block_header *checked_block(const char *who, void *pointer)
               (unsigned long long)address);
     if (block->state != HEAP_STATE_USED)
         panic("heap: %s(0x%016llx): not the start of a heap block, or its header was "
-              "overwritten (state 0x%016llx)", who, (unsigned long long)address,
-              (unsigned long long)block->state);
+              "overwritten (state 0x%016llx)",
+              who, (unsigned long long)address, (unsigned long long)block->state);
     if (block->front_canary != HEAP_FRONT_CANARY)
         panic("heap: %s(0x%016llx): heap underrun: the canary before the block was "
-              "overwritten (0x%016llx)", who, (unsigned long long)address,
-              (unsigned long long)block->front_canary);
+              "overwritten (0x%016llx)",
+              who, (unsigned long long)address, (unsigned long long)block->front_canary);
     if (block->size % HEAP_ALIGNMENT != 0 || block->size < MIN_BLOCK_SIZE ||
         block->size > heap_end - (uint64_t)(uintptr_t)block ||
         block->requested > block->size - HEADER_SIZE - TAIL_CANARY_SIZE - FOOTER_SIZE ||
         footer_of(block)->size != block->size || footer_of(block)->state != block->state)
         panic("heap: %s(0x%016llx): the block's header or footer is damaged (size %llu, "
-              "requested %llu)", who, (unsigned long long)address,
-              (unsigned long long)block->size, (unsigned long long)block->requested);
+              "requested %llu)",
+              who, (unsigned long long)address, (unsigned long long)block->size,
+              (unsigned long long)block->requested);
     if (!tail_canary_intact(block))
         panic("heap: %s(0x%016llx): heap overrun: the %llu-byte block was written past its "
-              "end (canary at 0x%016llx)", who, (unsigned long long)address,
-              (unsigned long long)block->requested,
+              "end (canary at 0x%016llx)",
+              who, (unsigned long long)address, (unsigned long long)block->requested,
               (unsigned long long)(address + block->requested));
     return block;
 }
@@ -398,7 +398,8 @@ struct heap_stats heap_stats(void)
                 stats.largest_free = fits;
         } else {
             panic("heap: heap_stats: the block at 0x%016llx is damaged (state 0x%016llx, "
-                  "size %llu)", (unsigned long long)at, (unsigned long long)block->state,
+                  "size %llu)",
+                  (unsigned long long)at, (unsigned long long)block->state,
                   (unsigned long long)block->size);
         }
         at += block->size;

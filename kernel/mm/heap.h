@@ -34,13 +34,13 @@ void *krealloc(void *pointer, size_t size);
 void *kcalloc(size_t count, size_t size);
 
 struct heap_stats {
-    uint64_t heap_bytes;        /* mapped heap: used_block_bytes + free_block_bytes */
-    uint64_t used_block_bytes;  /* blocks in use, with their headers and guards */
-    uint64_t free_block_bytes;  /* free blocks, with their headers */
-    uint64_t requested_bytes;   /* what callers asked for, summed over blocks in use */
+    uint64_t heap_bytes;       /* mapped heap: used_block_bytes + free_block_bytes */
+    uint64_t used_block_bytes; /* blocks in use, with their headers and guards */
+    uint64_t free_block_bytes; /* free blocks, with their headers */
+    uint64_t requested_bytes;  /* what callers asked for, summed over blocks in use */
     uint64_t used_blocks;
     uint64_t free_blocks;
-    uint64_t largest_free;      /* the largest kmalloc that needs no more pages */
+    uint64_t largest_free; /* the largest kmalloc that needs no more pages */
 };
 
 /* Walk every block, checking its guards (panics on damage), and count. */

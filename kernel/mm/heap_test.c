@@ -15,7 +15,7 @@
 #define STRESS_SLOTS 48
 #define STRESS_STEPS 2500
 #define STRESS_SMALL_MAX 512u
-#define STRESS_LARGE_MAX 20000u     /* now and then: several pages, makes the heap grow */
+#define STRESS_LARGE_MAX 20000u /* now and then: several pages, makes the heap grow */
 #define STRESS_SEED 0x2545F4914F6CDD1Dull
 
 static uint64_t prng_state;
@@ -70,12 +70,12 @@ KTEST(heap_pointers_are_16_byte_aligned)
 KTEST(heap_edge_cases)
 {
     KASSERT(kmalloc(0) == NULL);
-    kfree(NULL);                                        /* does nothing */
+    kfree(NULL);                                                /* does nothing */
     KASSERT(kcalloc((size_t)1 << 40, (size_t)1 << 40) == NULL); /* count * size overflows */
-    KASSERT(kmalloc((size_t)1 << 62) == NULL);          /* more than the heap could be */
-    void *p = krealloc(NULL, 40);                       /* = kmalloc */
+    KASSERT(kmalloc((size_t)1 << 62) == NULL);                  /* more than the heap could be */
+    void *p = krealloc(NULL, 40);                               /* = kmalloc */
     KASSERT(p != NULL);
-    KASSERT(krealloc(p, 0) == NULL);                    /* = kfree */
+    KASSERT(krealloc(p, 0) == NULL); /* = kfree */
 }
 
 KTEST(heap_kcalloc_zeroes)
@@ -85,7 +85,7 @@ KTEST(heap_kcalloc_zeroes)
     KASSERT(dirty != NULL);
     memset(dirty, 0xAB, size);
     kfree(dirty);
-    uint8_t *clean = kcalloc(size / 8, 8);            /* likely the same block */
+    uint8_t *clean = kcalloc(size / 8, 8); /* likely the same block */
     KASSERT(clean != NULL);
     for (size_t i = 0; i < size; i++)
         KASSERT_EQ(clean[i], 0);
@@ -102,10 +102,10 @@ KTEST(heap_krealloc_keeps_contents)
     KASSERT(p != NULL);
     KASSERT(holds(p, 10, 1));
     fill(p, 5000, 2);
-    p = krealloc(p, 100);           /* shrinks in place */
+    p = krealloc(p, 100); /* shrinks in place */
     KASSERT(p != NULL);
     KASSERT(holds(p, 100, 2));
-    p = krealloc(p, 200);           /* grows into the space it gave back */
+    p = krealloc(p, 200); /* grows into the space it gave back */
     KASSERT(p != NULL);
     KASSERT(holds(p, 100, 2));
     kfree(p);
@@ -160,16 +160,16 @@ KTEST(heap_random_stress)
         if (s->p && s->size) {
             KASSERT(holds(s->p, s->size, s->seed)); /* untouched by any other step */
         }
-        if (s->p == NULL) {                          /* allocate */
+        if (s->p == NULL) { /* allocate */
             s->p = prng() % 4 == 0 ? kcalloc(1, size) : kmalloc(size);
             KASSERT(s->p != NULL);
             s->size = size;
-        } else if (action == 0) {                    /* free */
+        } else if (action == 0) { /* free */
             kfree(s->p);
             s->p = NULL;
             s->size = 0;
             continue;
-        } else {                                     /* reallocate, keeping contents */
+        } else { /* reallocate, keeping contents */
             uint8_t *moved = krealloc(s->p, size);
             KASSERT(moved != NULL);
             size_t kept = size < s->size ? size : s->size;

@@ -28,8 +28,8 @@ uint64_t kernel_stack_alloc(size_t pages)
     uint64_t bottom = next_slot + GUARD_PAGES * PAGE_SIZE;
     for (size_t i = 0; i < pages; i++) {
         uint64_t frame = frame_alloc();
-        if (frame == 0 ||
-            paging_map(bottom + i * PAGE_SIZE, frame, PAGE_WRITABLE | PAGE_NO_EXECUTE) != PAGING_OK) {
+        if (frame == 0 || paging_map(bottom + i * PAGE_SIZE, frame,
+                                     PAGE_WRITABLE | PAGE_NO_EXECUTE) != PAGING_OK) {
             /* Give back what this stack got; its slot stays used. */
             if (frame != 0)
                 frame_free(frame);

@@ -53,7 +53,6 @@ void memory_init(const struct boot_info *boot_info)
 
     struct frame_stats frames = frames_stats();
     kprintf("memory: %llu MiB usable (%llu frames), %llu frames free, heap at 0x%016llx\n",
-            (unsigned long long)(frames.total * FRAME_SIZE / MIB),
-            (unsigned long long)frames.total, (unsigned long long)frames.free,
-            (unsigned long long)heap_base());
+            (unsigned long long)(frames.total * FRAME_SIZE / MIB), (unsigned long long)frames.total,
+            (unsigned long long)frames.free, (unsigned long long)heap_base());
 }

@@ -38,8 +38,8 @@ static void frame_free_reserved(void)
 static void heap_overrun(void)
 {
     char *block = kmalloc(OVERRUN_BLOCK_BYTES);
-    kprintf("memory-selftest: writing past the %u-byte block at 0x%016llx\n",
-            OVERRUN_BLOCK_BYTES, (unsigned long long)(uintptr_t)block);
+    kprintf("memory-selftest: writing past the %u-byte block at 0x%016llx\n", OVERRUN_BLOCK_BYTES,
+            (unsigned long long)(uintptr_t)block);
     block[OVERRUN_BLOCK_BYTES] = 'X';
     kfree(block);
 }
@@ -77,11 +77,11 @@ static void heap_foreign_pointer(void)
 static void page_walks(void)
 {
     const uint64_t addresses[] = {
-        (uint64_t)(uintptr_t)kernel_entry,              /* 4 KiB page, read + execute */
-        (uint64_t)(uintptr_t)kernel_boot_stack_guard,   /* unmapped on purpose */
-        0x200000,                                       /* a 2 MiB page */
-        heap_base(),                                    /* mapped by the heap */
-        PAGING_TEST_VIRTUAL_BASE,                       /* nothing there */
+        (uint64_t)(uintptr_t)kernel_entry,            /* 4 KiB page, read + execute */
+        (uint64_t)(uintptr_t)kernel_boot_stack_guard, /* unmapped on purpose */
+        0x200000,                                     /* a 2 MiB page */
+        heap_base(),                                  /* mapped by the heap */
+        PAGING_TEST_VIRTUAL_BASE,                     /* nothing there */
     };
     for (unsigned int i = 0; i < sizeof addresses / sizeof addresses[0]; i++)
         paging_walk_print(addresses[i]);

@@ -23,15 +23,15 @@
 #define ENTRY_PRESENT (1ull << 0)
 #define ENTRY_WRITABLE (1ull << 1)
 #define ENTRY_USER (1ull << 2)
-#define ENTRY_WRITE_THROUGH (1ull << 3)   /* PWT */
-#define ENTRY_CACHE_DISABLE (1ull << 4)   /* PCD */
+#define ENTRY_WRITE_THROUGH (1ull << 3) /* PWT */
+#define ENTRY_CACHE_DISABLE (1ull << 4) /* PCD */
 #define ENTRY_ACCESSED (1ull << 5)
-#define ENTRY_DIRTY (1ull << 6)           /* leaves only */
-#define ENTRY_LARGE (1ull << 7)           /* PS, in a PDPT or PD entry: maps a 1 GiB or 2 MiB page */
-#define ENTRY_PTE_PAT (1ull << 7)         /* the same bit in a PT entry is PAT */
-#define ENTRY_GLOBAL (1ull << 8)          /* leaves only */
-#define ENTRY_LARGE_PAT (1ull << 12)      /* PAT moves to bit 12 in a large page's entry */
-#define ENTRY_NO_EXECUTE (1ull << 63)     /* only with EFER.NXE; else a reserved bit */
+#define ENTRY_DIRTY (1ull << 6)       /* leaves only */
+#define ENTRY_LARGE (1ull << 7)       /* PS, in a PDPT or PD entry: maps a 1 GiB or 2 MiB page */
+#define ENTRY_PTE_PAT (1ull << 7)     /* the same bit in a PT entry is PAT */
+#define ENTRY_GLOBAL (1ull << 8)      /* leaves only */
+#define ENTRY_LARGE_PAT (1ull << 12)  /* PAT moves to bit 12 in a large page's entry */
+#define ENTRY_NO_EXECUTE (1ull << 63) /* only with EFER.NXE; else a reserved bit */
 
 /* Bits 12-51: the physical address of the next table or of the page. */
 #define ENTRY_ADDRESS_MASK 0x000FFFFFFFFFF000ull

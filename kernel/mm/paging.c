@@ -31,8 +31,8 @@
 #include "panic.h"
 
 /* Bits a split copies from a large page to each smaller one. */
-#define INHERITED_BITS                                                                      \
-    (ENTRY_PRESENT | ENTRY_WRITABLE | ENTRY_USER | ENTRY_WRITE_THROUGH | ENTRY_CACHE_DISABLE | \
+#define INHERITED_BITS                                                                             \
+    (ENTRY_PRESENT | ENTRY_WRITABLE | ENTRY_USER | ENTRY_WRITE_THROUGH | ENTRY_CACHE_DISABLE |     \
      ENTRY_ACCESSED | ENTRY_DIRTY | ENTRY_GLOBAL | ENTRY_NO_EXECUTE)
 
 /* Linear addresses are 48 bits wide with 4-level paging; bits 63-47 must
@@ -131,9 +131,9 @@ static enum paging_status split_large_page(uint64_t *entry, int level)
 
 /* What find_entry may do on its way down to the page table entry. */
 enum walk_flags {
-    WALK_CREATE_TABLES = 1 << 0,  /* add the tables that are missing */
-    WALK_SPLIT_LARGE = 1 << 1,    /* split the large pages on the way */
-    WALK_ALLOW_USER = 1 << 2,     /* set U/S in every entry on the way */
+    WALK_CREATE_TABLES = 1 << 0, /* add the tables that are missing */
+    WALK_SPLIT_LARGE = 1 << 1,   /* split the large pages on the way */
+    WALK_ALLOW_USER = 1 << 2,    /* set U/S in every entry on the way */
 };
 
 /*
@@ -237,8 +237,7 @@ bool paging_translate(uint64_t virt, uint64_t *phys, unsigned int *flags)
                 *phys = align_down(entry & ENTRY_ADDRESS_MASK, span) + (virt & (span - 1));
             if (flags)
                 *flags = (writable ? PAGE_WRITABLE : 0) | (user ? PAGE_USER : 0) |
-                         (no_execute ? PAGE_NO_EXECUTE : 0) |
-                         (level != LEVEL_PT ? PAGE_LARGE : 0);
+                         (no_execute ? PAGE_NO_EXECUTE : 0) | (level != LEVEL_PT ? PAGE_LARGE : 0);
             return true;
         }
         table = table_at(entry);

@@ -22,18 +22,18 @@
 /* Permissions of a page; a page is always readable by the kernel. */
 enum page_flags {
     PAGE_WRITABLE = 1u << 0,
-    PAGE_NO_EXECUTE = 1u << 1,  /* ignored when EFER.NXE is off (no NX) */
-    PAGE_USER = 1u << 2,        /* reachable from ring 3 */
+    PAGE_NO_EXECUTE = 1u << 1, /* ignored when EFER.NXE is off (no NX) */
+    PAGE_USER = 1u << 2,       /* reachable from ring 3 */
     /* Reported by paging_translate only: */
-    PAGE_LARGE = 1u << 3,       /* mapped by a 2 MiB or 1 GiB page */
+    PAGE_LARGE = 1u << 3, /* mapped by a 2 MiB or 1 GiB page */
 };
 
 enum paging_status {
     PAGING_OK = 0,
-    PAGING_NO_MEMORY,           /* no frame left for a page table */
-    PAGING_ALREADY_MAPPED,      /* paging_map: the page is mapped; unmap it first */
-    PAGING_NOT_MAPPED,          /* paging_unmap, paging_protect: nothing there */
-    PAGING_BAD_ADDRESS,         /* not 4 KiB aligned, or not canonical */
+    PAGING_NO_MEMORY,      /* no frame left for a page table */
+    PAGING_ALREADY_MAPPED, /* paging_map: the page is mapped; unmap it first */
+    PAGING_NOT_MAPPED,     /* paging_unmap, paging_protect: nothing there */
+    PAGING_BAD_ADDRESS,    /* not 4 KiB aligned, or not canonical */
 };
 
 /*

@@ -72,7 +72,9 @@ void paging_walk_print(uint64_t virt)
         uint64_t span = level_span(level);
         uint64_t page = align_down(entry & ENTRY_ADDRESS_MASK, span);
         kprintf("%s -> %s page 0x%016llx\n", large ? " PS" : "",
-                level == LEVEL_PDPT ? "1 GiB" : level == LEVEL_PD ? "2 MiB" : "4 KiB",
+                level == LEVEL_PDPT ? "1 GiB"
+                : level == LEVEL_PD ? "2 MiB"
+                                    : "4 KiB",
                 (unsigned long long)page);
         break;
     }

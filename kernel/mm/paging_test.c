@@ -27,7 +27,7 @@
 
 /* A different scratch page per test, so a test that faulted half-way
  * leaves nothing in the way of the next. */
-#define SCRATCH(n) (PAGING_TEST_VIRTUAL_BASE + (uint64_t)(n) * PAGE_SIZE)
+#define SCRATCH(n) (PAGING_TEST_VIRTUAL_BASE + (uint64_t)(n)*PAGE_SIZE)
 
 /* linker.ld: section boundaries. */
 extern char __kernel_start[], __text_end[], __rodata_start[], __rodata_end[];
@@ -99,9 +99,9 @@ KTEST(paging_refuses_bad_requests)
     uint64_t virt = SCRATCH(1);
     uint64_t frame = map_fresh(virt, PAGE_WRITABLE);
     KASSERT_EQ(paging_map(virt, frame, PAGE_WRITABLE), PAGING_ALREADY_MAPPED);
-    KASSERT_EQ(paging_map(virt + 1, frame, 0), PAGING_BAD_ADDRESS);          /* unaligned */
+    KASSERT_EQ(paging_map(virt + 1, frame, 0), PAGING_BAD_ADDRESS);              /* unaligned */
     KASSERT_EQ(paging_map(0x0000800000000000ull, frame, 0), PAGING_BAD_ADDRESS); /* non-canonical */
-    KASSERT_EQ(paging_map(SCRATCH(2), frame + 8, 0), PAGING_BAD_ADDRESS);    /* frame unaligned */
+    KASSERT_EQ(paging_map(SCRATCH(2), frame + 8, 0), PAGING_BAD_ADDRESS); /* frame unaligned */
     /* The identity map is there already, in a large page or not. */
     KASSERT_EQ(paging_map(LARGE_PAGE_SIZE, LARGE_PAGE_SIZE, 0), PAGING_ALREADY_MAPPED);
     unmap_and_free(virt);
@@ -202,16 +202,16 @@ KTEST(paging_kernel_sections_have_elf_permissions)
         }
         KASSERT(paging_translate(page, NULL, &flags));
         KASSERT(!(flags & PAGE_LARGE));
-        if (page < address_of(__text_end)) {             /* text: R X */
+        if (page < address_of(__text_end)) { /* text: R X */
             KASSERT(!(flags & PAGE_WRITABLE));
             KASSERT(!(flags & PAGE_NO_EXECUTE));
         } else if (page >= address_of(__rodata_start) && page < address_of(__rodata_end)) {
-            KASSERT(!(flags & PAGE_WRITABLE));             /* rodata: R NX */
+            KASSERT(!(flags & PAGE_WRITABLE)); /* rodata: R NX */
             KASSERT_EQ((flags & PAGE_NO_EXECUTE) != 0, nx);
         } else if (page >= address_of(__data_start) && page < address_of(__bss_end)) {
-            KASSERT(flags & PAGE_WRITABLE);                /* data, bss: RW NX */
+            KASSERT(flags & PAGE_WRITABLE); /* data, bss: RW NX */
             KASSERT_EQ((flags & PAGE_NO_EXECUTE) != 0, nx);
-        } else if (page >= address_of(__ksymtab_start)) {  /* symbol table: R NX */
+        } else if (page >= address_of(__ksymtab_start)) { /* symbol table: R NX */
             KASSERT(!(flags & PAGE_WRITABLE));
             KASSERT_EQ((flags & PAGE_NO_EXECUTE) != 0, nx);
         }
@@ -264,9 +264,9 @@ KTEST(kernel_stack_alloc_maps_pages_below_a_guard)
 KTEST_EXPECT_FAULT(paging_write_to_read_only_page_faults, VECTOR_PAGE_FAULT)
 {
     uint64_t virt = SCRATCH(16);
-    map_fresh(virt, 0); /* read-only */
-    (void)*(volatile uint64_t *)(uintptr_t)virt;            /* reading is fine */
-    *(volatile uint64_t *)(uintptr_t)virt = TEST_PATTERN;   /* writing faults (CR0.WP) */
+    map_fresh(virt, 0);                                   /* read-only */
+    (void)*(volatile uint64_t *)(uintptr_t)virt;          /* reading is fine */
+    *(volatile uint64_t *)(uintptr_t)virt = TEST_PATTERN; /* writing faults (CR0.WP) */
 }
 
 KTEST_EXPECT_FAULT(paging_executing_no_execute_page_faults, VECTOR_PAGE_FAULT)
@@ -275,7 +275,7 @@ KTEST_EXPECT_FAULT(paging_executing_no_execute_page_faults, VECTOR_PAGE_FAULT)
     uint64_t virt = SCRATCH(17);
     map_fresh(virt, PAGE_WRITABLE | PAGE_NO_EXECUTE);
     *(volatile uint8_t *)(uintptr_t)virt = OPCODE_RET;
-    ((void (*)(void))(uintptr_t)virt)();                    /* fetching faults */
+    ((void (*)(void))(uintptr_t)virt)(); /* fetching faults */
 }
 
 KTEST_EXPECT_FAULT(paging_write_to_kernel_text_faults, VECTOR_PAGE_FAULT)

@@ -11,11 +11,11 @@
 #include "console.h"
 #include "cpu/control_registers.h"
 
-#define CPUID_VENDOR 0x0                 /* EBX, EDX, ECX: 12 characters */
-#define CPUID_FEATURES 0x1               /* EAX: version; ECX/EDX: feature bits */
-#define CPUID_BRAND_FIRST 0x80000002     /* 0x80000002-4: 48-character brand string */
+#define CPUID_VENDOR 0x0             /* EBX, EDX, ECX: 12 characters */
+#define CPUID_FEATURES 0x1           /* EAX: version; ECX/EDX: feature bits */
+#define CPUID_BRAND_FIRST 0x80000002 /* 0x80000002-4: 48-character brand string */
 #define CPUID_BRAND_LEAVES 3
-#define CPUID_ADDRESS_SIZES 0x80000008   /* EAX 7-0 physical, 15-8 linear bits */
+#define CPUID_ADDRESS_SIZES 0x80000008 /* EAX 7-0 physical, 15-8 linear bits */
 
 struct cpuid_result {
     uint32_t eax, ebx, ecx, edx;

@@ -23,13 +23,13 @@
 #include "io.h"
 
 #define KBC_STATUS_COMMAND 0x64
-#define KBC_STATUS_INPUT_FULL 0x02   /* status bit 1: controller busy */
-#define KBC_PULSE_RESET 0xFE         /* command: pulse output line 0 (CPU reset) */
+#define KBC_STATUS_INPUT_FULL 0x02 /* status bit 1: controller busy */
+#define KBC_PULSE_RESET 0xFE       /* command: pulse output line 0 (CPU reset) */
 #define KBC_WAIT_LOOPS 100000
 
-#define PM1_CNT_SLP_EN (1u << 13)    /* ACPI 6.x, 4.8.3.2.1: sleep enable */
-#define QEMU_PM1A_CNT 0x604          /* PIIX4/ICH9 PM base 0x600 + 4 */
-#define BOCHS_PM1A_CNT 0xB004        /* Bochs PM base 0xB000 + 4 */
+#define PM1_CNT_SLP_EN (1u << 13) /* ACPI 6.x, 4.8.3.2.1: sleep enable */
+#define QEMU_PM1A_CNT 0x604       /* PIIX4/ICH9 PM base 0x600 + 4 */
+#define BOCHS_PM1A_CNT 0xB004     /* Bochs PM base 0xB000 + 4 */
 #define POWER_OFF_SETTLE_LOOPS 1000000
 
 _Noreturn void power_reboot(void)

@@ -37,7 +37,7 @@ static const struct boot_info *shell_boot_info;
 
 struct command {
     const char *name;
-    const char *usage;   /* arguments, "" for none */
+    const char *usage; /* arguments, "" for none */
     const char *help;
     void (*run)(int argc, char **argv);
 };
@@ -50,8 +50,7 @@ static void command_mem(int argc, char **argv)
     struct frame_stats frames = frames_stats();
     kprintf("frames: %llu total, %llu free, %llu used (4 KiB each: %llu MiB, %llu MiB free)\n",
             (unsigned long long)frames.total, (unsigned long long)frames.free,
-            (unsigned long long)frames.used,
-            (unsigned long long)(frames.total * PAGE_SIZE / MIB),
+            (unsigned long long)frames.used, (unsigned long long)(frames.total * PAGE_SIZE / MIB),
             (unsigned long long)(frames.free * PAGE_SIZE / MIB));
     struct heap_stats heap = heap_stats();
     kprintf("heap at 0x%llx: %llu bytes mapped, %llu in %llu blocks in use "
