@@ -148,6 +148,32 @@ static void read_segment(const uint8_t *ph, unsigned index, struct elf_load_segm
     s->memsz = get_le64(ph + PHDR_MEMSZ);
 }
 
+/* The same rules, in the same order, as check_virtual_range in
+ * bootloader/stage2/elf_check.inc. */
+static void check_higher_half_segment(const struct elf_load_segment *s, struct problems *p)
+{
+    if (s->vaddr < LOWER_HALF_END)
+        problem(p,
+                "segment %u has virtual address 0x%" PRIX64 " but physical address 0x%" PRIX64
+                ": the lower half of the address space is identity-mapped (virtual = physical), "
+                "so there they must be equal; for a higher-half kernel link at 0x%" PRIX64
+                " or above, e.g. 0xFFFFFFFF80000000 + the physical address (AT() in the linker "
+                "script gives the physical one)",
+                s->index, s->vaddr, s->paddr, (uint64_t)UPPER_HALF_START);
+    else if (s->vaddr < UPPER_HALF_START || s->memsz > UINT64_MAX - s->vaddr)
+        problem(p,
+                "segment %u at virtual address 0x%" PRIX64 " (0x%" PRIX64 " bytes) is not in "
+                "the canonical upper half 0x%" PRIX64 "-0xFFFFFFFFFFFFFFFF: link the "
+                "higher-half kernel inside it, e.g. at 0xFFFFFFFF80000000 + the physical address",
+                s->index, s->vaddr, s->memsz, (uint64_t)UPPER_HALF_START);
+    else if ((s->vaddr ^ s->paddr) & (PAGE_SIZE_4K - 1))
+        problem(p,
+                "segment %u has virtual address 0x%" PRIX64 " and physical address 0x%" PRIX64
+                ", at different offsets in a 4 KiB page: the loader maps whole pages, so "
+                "align both alike (AT() with the same low 12 bits as the address)",
+                s->index, s->vaddr, s->paddr);
+}
+
 static void check_segment(const struct elf_load_segment *s, uint64_t file_size, struct problems *p)
 {
     if (s->filesz > s->memsz)
@@ -164,7 +190,14 @@ static void check_segment(const struct elf_load_segment *s, uint64_t file_size, 
                 s->index, s->offset, s->filesz, file_size);
 
     if (s->paddr < KERNEL_MIN_ADDRESS) {
-        if (s->paddr >= LOADER_MEMORY_START || s->memsz > LOADER_MEMORY_START - s->paddr)
+        if (s->offset == 0 && s->filesz >= EHDR64_SIZE)
+            problem(p,
+                    "segment %u at 0x%" PRIX64 " holds the ELF header and program headers "
+                    "(file offset 0), below 1 MiB (0x%X): ld puts them in the page before the "
+                    "code when given -Ttext=ADDRESS; link with -Ttext-segment=0x%X instead, "
+                    "or with a linker script (README.md, \"Bring your own kernel\")",
+                    s->index, s->paddr, KERNEL_MIN_ADDRESS, KERNEL_MIN_ADDRESS);
+        else if (s->paddr >= LOADER_MEMORY_START || s->memsz > LOADER_MEMORY_START - s->paddr)
             problem(p,
                     "segment %u at 0x%" PRIX64 " overlaps the loader's memory "
                     "(0x%X-0x%X): link the kernel at or above 1 MiB (0x%X)",
@@ -184,11 +217,7 @@ static void check_segment(const struct elf_load_segment *s, uint64_t file_size, 
                 s->index, s->paddr, s->memsz);
 
     if (s->vaddr != s->paddr)
-        problem(p,
-                "segment %u has virtual address 0x%" PRIX64 " but physical address 0x%" PRIX64
-                "; the loader identity-maps memory, so they must be equal: "
-                "drop AT() from the linker script or link at the physical address",
-                s->index, s->vaddr, s->paddr);
+        check_higher_half_segment(s, p);
 }
 
 /* Half-open [paddr, paddr + memsz) ranges; empty segments overlap nothing.
@@ -206,6 +235,66 @@ static bool segments_overlap(const struct elf_load_segment *x, const struct elf_
 static uint64_t segment_last_byte(const struct elf_load_segment *s)
 {
     return s->paddr + s->memsz - 1; /* only for messages; wrap-around is harmless there */
+}
+
+static bool is_higher_half(const struct elf_load_segment *s)
+{
+    return s->vaddr != s->paddr;
+}
+
+/* A higher-half segment whose virtual range check_higher_half_segment
+ * accepts: in the upper half, and p_vaddr + p_memsz does not wrap. */
+static bool is_mappable_higher_half(const struct elf_load_segment *s)
+{
+    return is_higher_half(s) && s->vaddr >= UPPER_HALF_START && s->memsz <= UINT64_MAX - s->vaddr;
+}
+
+/* The same test on virtual ranges, for mappable higher-half segments
+ * (whose p_vaddr + p_memsz does not wrap). Two
+ * segments must not share a virtual page either, unless they share the
+ * physical page behind it too. */
+static bool virtual_pages_clash(const struct elf_load_segment *x, const struct elf_load_segment *y)
+{
+    if (x->memsz == 0 || y->memsz == 0)
+        return false;
+    uint64_t x_first = x->vaddr & ~(uint64_t)(PAGE_SIZE_4K - 1);
+    uint64_t y_first = y->vaddr & ~(uint64_t)(PAGE_SIZE_4K - 1);
+    uint64_t x_last = x->vaddr + (x->memsz - 1), y_last = y->vaddr + (y->memsz - 1);
+    if (x_first > y_last || y_first > x_last)
+        return false; /* no page in common */
+    bool bytes_overlap = x->vaddr <= y_last && y->vaddr <= x_last;
+    return bytes_overlap || x->vaddr - x->paddr != y->vaddr - y->paddr;
+}
+
+/* Regions of 2^shift bytes that [first, first + size) touches; size > 0. */
+static uint64_t regions_touched(uint64_t first, uint64_t size, unsigned shift)
+{
+    return ((first + (size - 1)) >> shift) - (first >> shift) + 1;
+}
+
+#define LARGE_PAGE_SHIFT 21 /* a page table maps 2 MiB */
+#define GIB_SHIFT 30        /* a page directory maps 1 GiB */
+#define PML4_ENTRY_SHIFT 39 /* a PDPT maps 512 GiB */
+
+/* The page tables stage 2 sets aside for the kernel, counted as
+ * count_kernel_page_tables in bootloader/stage2/page_tables.inc does: a
+ * page table per 2 MiB region of each segment's physical range and, for a
+ * higher-half segment, per 2 MiB of its virtual range, plus a page
+ * directory per GiB and a PDPT per 512 GiB of it. */
+static uint64_t kernel_page_tables(const struct elf_summary *sum)
+{
+    uint64_t tables = 0;
+    for (unsigned i = 0; i < sum->load_count; i++) {
+        const struct elf_load_segment *s = &sum->loads[i];
+        if (s->memsz == 0)
+            continue;
+        tables += regions_touched(s->paddr, s->memsz, LARGE_PAGE_SHIFT);
+        if (is_mappable_higher_half(s))
+            tables += regions_touched(s->vaddr, s->memsz, LARGE_PAGE_SHIFT) +
+                      regions_touched(s->vaddr, s->memsz, GIB_SHIFT) +
+                      regions_touched(s->vaddr, s->memsz, PML4_ENTRY_SHIFT);
+    }
+    return tables;
 }
 
 static void check_segments(const struct elf_summary *sum, uint64_t file_size, struct problems *p)
@@ -232,18 +321,42 @@ static void check_segments(const struct elf_summary *sum, uint64_t file_size, st
         }
     }
 
-    /* Memory is identity-mapped when the loader jumps, so the entry point is
-     * looked up among the physical ranges the segments were copied to. */
+    for (unsigned i = 0; i < sum->load_count; i++) {
+        for (unsigned j = i + 1; j < sum->load_count; j++) {
+            const struct elf_load_segment *x = &sum->loads[i], *y = &sum->loads[j];
+            if (is_mappable_higher_half(x) && is_mappable_higher_half(y) &&
+                virtual_pages_clash(x, y))
+                problem(p,
+                        "segments %u (virtual 0x%" PRIX64 ") and %u (virtual 0x%" PRIX64
+                        ") overlap in virtual memory or share a virtual page backed by "
+                        "different physical pages: give each its own pages, with the same "
+                        "virtual-to-physical offset where they meet",
+                        x->index, x->vaddr, y->index, y->vaddr);
+        }
+    }
+
+    uint64_t tables = kernel_page_tables(sum);
+    if (tables > KERNEL_PAGE_TABLES_MAX)
+        problem(p,
+                "needs up to %" PRIu64 " page tables to map its segments with 4 KiB pages "
+                "(one per 2 MiB region, and for higher-half segments also per 2 MiB, GiB and "
+                "512 GiB of their virtual range); the loader has room for %u: make the kernel "
+                "smaller or allocate big buffers at run time instead of in .bss",
+                tables, KERNEL_PAGE_TABLES_MAX);
+
+    /* The loader jumps to the entry point with paging on, so it is a
+     * virtual address: looked up among the segments' virtual ranges (for
+     * identity-mapped segments the same as their physical ones). */
     const struct elf_load_segment *holder = NULL;
     for (unsigned i = 0; i < sum->load_count && !holder; i++) {
         const struct elf_load_segment *s = &sum->loads[i];
-        if (sum->entry >= s->paddr && sum->entry - s->paddr < s->memsz)
+        if (sum->entry >= s->vaddr && sum->entry - s->vaddr < s->memsz)
             holder = s;
     }
     if (!holder) {
         problem(p,
-                "entry point 0x%" PRIX64 " lies outside every PT_LOAD segment: "
-                "check ENTRY() in the kernel's linker script",
+                "entry point 0x%" PRIX64 " lies outside every PT_LOAD segment's virtual range "
+                "(p_vaddr to p_vaddr + p_memsz): check ENTRY() in the kernel's linker script",
                 sum->entry);
     } else if (!(holder->flags & PF_X)) {
         char flags[ELF_FLAGS_STRING_SIZE];

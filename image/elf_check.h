@@ -4,7 +4,8 @@
  * Stage 2 reads the kernel file from disk, takes the ELF header and the
  * program headers from the first chunk it reads, copies every PT_LOAD
  * segment to its physical address and jumps to the entry point with memory
- * identity-mapped. These checks reject, at build time and with a message
+ * identity-mapped (and higher-half segments mapped at their virtual
+ * addresses too; the entry point is virtual). These checks reject, at build time and with a message
  * saying what to change, every file the loader would refuse or that would
  * overwrite the loader while it runs. The loader repeats the checks itself;
  * `mkimage build --force` skips them here so tests can reach those.
@@ -46,6 +47,30 @@
 /* Stage 2 copies segments with 32-bit addresses in protected mode, so every
  * segment must end at or below 4 GiB. */
 #define KERNEL_ADDRESS_LIMIT 0x100000000ull
+
+/* A segment whose p_vaddr differs from its p_paddr is a higher-half
+ * segment: stage 2 copies it to p_paddr and maps p_vaddr to it as well.
+ * Its virtual range must lie in the upper half of the 48-bit address space
+ * (canonical addresses: Intel SDM Vol. 1, 3.3.7.1), since the lower half is
+ * the identity map's, and start at the same offset in a 4 KiB page. */
+#define UPPER_HALF_START 0xFFFF800000000000ull
+#define LOWER_HALF_END 0x0000800000000000ull
+#define PAGE_SIZE_4K 0x1000u
+
+/* Stage 2 builds its page tables in 0x20000-0x6FFFF (PAGE_TABLES_ADDRESS
+ * and PAGE_TABLES_END in bootloader/stage2/memory_layout.inc): 80 tables
+ * of 4 KiB. The identity map of the first 4 GiB takes six (the PML4, a
+ * PDPT, four page directories) and the first 2 MiB's page table one more;
+ * the rest is the kernel's (count_kernel_page_tables in page_tables.inc
+ * counts them as kernel_page_tables() here does). tests/test_mkimage.py
+ * checks these numbers against stage 2's. */
+#define LOADER_PAGE_TABLES_START 0x20000u
+#define LOADER_PAGE_TABLES_END 0x70000u
+#define LOADER_PAGE_TABLE_BYTES 4096u
+#define LOADER_IDENTITY_MAP_TABLES 7u
+#define KERNEL_PAGE_TABLES_MAX                                                                     \
+    ((LOADER_PAGE_TABLES_END - LOADER_PAGE_TABLES_START) / LOADER_PAGE_TABLE_BYTES -               \
+     LOADER_IDENTITY_MAP_TABLES)
 
 /* One PT_LOAD segment, as the summary for `mkimage info` lists it. */
 struct elf_load_segment {

@@ -19,6 +19,7 @@ import pytest
 
 from support import elf_factory
 from support.paths import ROOT
+from support.sources import MEMORY_LAYOUT_INC, nasm_value
 
 ELF_INC = ROOT / "bootloader" / "stage2" / "elf.inc"
 ELF_CHECK_C = ROOT / "image" / "elf_check.c"
@@ -35,7 +36,7 @@ C_NAMES = {
     "PROGRAM_HEADER_SIZE": "PHDR64_SIZE",
     "P_TYPE": "PHDR_TYPE", "PT_LOAD": "PT_LOAD",
     "P_FLAGS": "PHDR_FLAGS", "PF_X": "PF_X", "PF_W": "PF_W",
-    "P_OFFSET": "PHDR_OFFSET", "P_PADDR": "PHDR_PADDR",
+    "P_OFFSET": "PHDR_OFFSET", "P_VADDR": "PHDR_VADDR", "P_PADDR": "PHDR_PADDR",
     "P_FILESZ": "PHDR_FILESZ", "P_MEMSZ": "PHDR_MEMSZ",
 }
 # stage 2's name -> the name elf_factory.py gives the same number.
@@ -50,7 +51,7 @@ FAILURE_TEST_NAMES = {
     "EI_CLASS": "EI_CLASS", "E_TYPE": "E_TYPE", "E_MACHINE": "E_MACHINE",
     "E_ENTRY": "E_ENTRY", "E_PHOFF": "E_PHOFF", "E_PHNUM": "E_PHNUM",
     "PROGRAM_HEADER_SIZE": "PH_SIZE", "P_TYPE": "P_TYPE", "P_OFFSET": "P_OFFSET",
-    "P_PADDR": "P_PADDR", "P_FILESZ": "P_FILESZ", "P_MEMSZ": "P_MEMSZ",
+    "P_VADDR": "P_VADDR", "P_PADDR": "P_PADDR", "P_FILESZ": "P_FILESZ", "P_MEMSZ": "P_MEMSZ",
 }
 
 
@@ -126,7 +127,35 @@ def test_elf_factory_writes_fields_where_stage2_reads_them(stage2):
     assert field(header + c["P_TYPE"], 4) == c["PT_LOAD"]
     assert field(header + c["P_FLAGS"], 4) == c["PF_W"]
     assert field(header + c["P_OFFSET"], 8) == 0x1100
+    assert field(header + c["P_VADDR"], 8) == 0x234000
     assert field(header + c["P_PADDR"], 8) == 0x234000
     assert field(header + c["P_FILESZ"], 8) == 0x30
     assert field(header + c["P_MEMSZ"], 8) == 0x50
     assert field(header + c["P_PADDR"] + c["HIGH_DWORD"], 4) == 0  # the upper half of p_paddr
+
+
+def test_mkimage_page_table_budget_is_stage2s():
+    """mkimage refuses a kernel that needs more page tables than stage 2 sets
+    aside for it: the same area (memory_layout.inc) less the identity map's
+    own tables (page_tables.inc: 2 + ALWAYS_MAPPED_GIB, and one for the first
+    2 MiB). tests/test_loader_failures.py boots the kernel at the edge."""
+    header = ELF_CHECK_C.parent / "elf_check.h"
+    names = ["LOADER_PAGE_TABLES_START", "LOADER_PAGE_TABLES_END", "LOADER_PAGE_TABLE_BYTES",
+             "LOADER_IDENTITY_MAP_TABLES"]
+    expanded = subprocess.run(["cc", "-E", "-P", f"-I{header.parent}", "-"],
+                              input=f'#include "{header}"\n' +
+                              "".join(f"probe_{n} = {n};\n" for n in names),
+                              check=True, capture_output=True, text=True).stdout
+    c = {name: int(re.sub(r"(?<=[0-9a-fA-F])[uUlL]+\b", "", value.strip("() ")), 0)
+         for name, value in re.findall(r"^probe_(\w+) = (.*);$", expanded, re.M)}
+    # page_tables.inc is code that needs the rest of stage 2: read its two
+    # plain numbers from the text.
+    tables_inc = (ROOT / "bootloader" / "stage2" / "page_tables.inc").read_text()
+
+    def equ(name):
+        return int(re.search(rf"^{name}\s+equ\s+(\w+)", tables_inc, re.M).group(1), 0)
+
+    assert c["LOADER_PAGE_TABLES_START"] == nasm_value(MEMORY_LAYOUT_INC, "PAGE_TABLES_ADDRESS")
+    assert c["LOADER_PAGE_TABLES_END"] == nasm_value(MEMORY_LAYOUT_INC, "PAGE_TABLES_END")
+    assert c["LOADER_PAGE_TABLE_BYTES"] == equ("PAGE_TABLE_BYTES")
+    assert c["LOADER_IDENTITY_MAP_TABLES"] == 2 + equ("ALWAYS_MAPPED_GIB") + 1

@@ -12,8 +12,9 @@ import subprocess
 
 import pytest
 
-from support.elf_factory import (E_ENTRY, E_MACHINE, E_PHNUM, E_PHOFF, E_TYPE, EI_CLASS,
-                                 P_FILESZ, P_MEMSZ, P_OFFSET, P_PADDR, P_TYPE, PH_SIZE)
+from support.elf_factory import (E_ENTRY, E_MACHINE, E_PHNUM, E_PHOFF, E_TYPE, EI_CLASS, PF_R,
+                                 PF_X, P_FILESZ, P_MEMSZ, P_OFFSET, P_PADDR, P_TYPE, PH_SIZE,
+                                 Segment, elf64, write)
 from support.images import build_image
 from support.loader_lines import LOADER_HALTED
 from support.paths import BUILD, ROOT
@@ -143,7 +144,7 @@ def test_cpu_without_long_mode(good_image):
      "the kernel's program headers are out of bounds"),
     ("phdrs-past-chunk", [(E_PHOFF, struct.pack("<Q", 0x20000))], "the kernel's program headers are out of bounds"),
     ("entry-outside", [(E_ENTRY, struct.pack("<Q", 0x3000000))],
-     "the kernel entry point is not inside an executable PT_LOAD segment."),
+     "the kernel entry point is not inside an executable PT_LOAD segment's virtual range"),
 ])
 def test_damaged_elf_header(good_image, tmp_path, name, change, message):
     image = damaged_copy(good_image, tmp_path, f"{name}.img", change)
@@ -238,3 +239,60 @@ def test_a20_that_stays_off(tmp_path, mkimage):
                "keyboard controller.")
     assert "stage2: A20 enabled" not in result.serial
     assert "stage2: memory map" not in result.serial        # it stopped at step 2
+
+
+# ---- Higher-half segments ------------------------------------------------------------------
+# mkimage refuses these kernels (tests/test_mkimage.py); built with --force,
+# the loader must refuse them too, naming the segment.
+
+HIGHER_HALF = 0xFFFF_FFFF_8000_0000
+
+
+def higher_half_kernel(vaddr, entry=None):
+    """Code at 1 MiB linked at `vaddr`; the entry point its first byte."""
+    code = Segment(0x100000, b"\xf4" * 0x100, flags=PF_R | PF_X, vaddr=vaddr)
+    return elf64([code], entry=vaddr if entry is None else entry)
+
+
+@pytest.mark.parametrize("name, vaddr, message", [
+    ("in-identity-map", 0x40100000,
+     "kernel segment 0 at 0x00100000-0x00100100: p_vaddr differs from p_paddr but lies in the "
+     "lower half, which is identity-mapped"),
+    ("not-canonical", 0x0000_9000_0010_0000,
+     "kernel segment 0 at 0x00100000-0x00100100: p_vaddr to p_vaddr + p_memsz is not a "
+     "canonical upper-half range"),
+    ("wraps", 0xFFFF_FFFF_FFFF_FF80,
+     "kernel segment 0 at 0x00100000-0x00100100: p_vaddr to p_vaddr + p_memsz is not a "
+     "canonical upper-half range"),
+    ("page-offset", HIGHER_HALF + 0x100800,
+     "kernel segment 0 at 0x00100000-0x00100100: p_vaddr and p_paddr differ in their offset "
+     "within a 4 KiB page"),
+])
+def test_bad_higher_half_segment(tmp_path, name, vaddr, message):
+    kernel = write(tmp_path / f"{name}.elf", higher_half_kernel(vaddr))
+    image = build_image(tmp_path / f"{name}.img", kernel=kernel, force=True)
+    assert_fails_and_halts(image, "stage2: error: " + message)
+
+
+def test_higher_half_entry_must_be_virtual(tmp_path):
+    """The physical address of the code is not the entry point."""
+    kernel = write(tmp_path / "entry.elf", higher_half_kernel(HIGHER_HALF + 0x100000, entry=0x100000))
+    image = build_image(tmp_path / "entry.img", kernel=kernel, force=True)
+    assert_fails_and_halts(image, "stage2: error: the kernel entry point is not inside an "
+                                  "executable PT_LOAD segment's virtual range")
+
+
+@pytest.mark.parametrize("extra_region", [False, True])
+def test_page_table_budget(tmp_path, extra_region):
+    """The kernel mkimage's budget just accepts is mapped; one more 2 MiB
+    region (mkimage refuses it) and the loader runs out of table room."""
+    from test_mkimage import page_table_hungry
+    kernel = write(tmp_path / "hungry.elf", page_table_hungry(extra_region))
+    image = build_image(tmp_path / "hungry.img", kernel=kernel, force=extra_region)
+    if extra_region:
+        assert_fails_and_halts(image, "the kernel's segments touch too many 2 MiB regions",
+                               memory="128M")
+    else:
+        result = boot(image, until="jumping to the kernel", timeout=60, memory="128M")
+        assert "stage2: page tables built" in result.serial, result.serial
+        assert "jumping to the kernel at 0x0000000000100000" in result.serial, result.serial

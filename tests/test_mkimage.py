@@ -313,6 +313,35 @@ def below_1mib():
     return ef.elf64([ef.text(0x100000), ef.data(0x101000), ef.data(0x7000)])
 
 
+HIGHER_HALF = 0xFFFF_FFFF_8000_0000
+
+
+def higher_half_text(vaddr=None, size=0x100):
+    """Code loaded at 1 MiB, linked in the top 2 GiB (or at `vaddr`)."""
+    vaddr = HIGHER_HALF + 0x100000 if vaddr is None else vaddr
+    return ef.Segment(0x100000, b"\xf4" * size, flags=ef.PF_R | ef.PF_X, vaddr=vaddr)
+
+
+def ttext_header_segment():
+    """What `ld -Ttext=0x100000` makes: the ELF header and program headers
+    in a read-only segment of their own, in the page below the code."""
+    headers = ef.Segment(0xFF000, filesz=0x120, offset=0)
+    return ef.elf64([headers, ef.text(0x100000)], entry=0x100000)
+
+
+def page_table_hungry(extra_region):
+    """1 MiB of code (one 2 MiB region) and a higher-half BSS of 35 * 2 MiB
+    at 4 MiB: 35 page tables for its physical range, 35 for its virtual
+    one, a page directory and a PDPT; 73 in all, the most the loader has
+    room for. `extra_region` adds a segment in one more 2 MiB region."""
+    bss = ef.Segment(0x400000, flags=ef.PF_R | ef.PF_W, memsz=35 * 2 * MIB,
+                     vaddr=HIGHER_HALF + 0x400000)
+    segments = [ef.text(0x100000), bss]
+    if extra_region:
+        segments.append(ef.data(0x200000))
+    return ef.elf64(segments, entry=0x100000)
+
+
 REJECTED_KERNELS = {
     "not-elf": (lambda: b"\xeb\xfe" + bytes(1000),
                 ["is not an ELF file", "0x7F 'E' 'L' 'F'"]),
@@ -347,9 +376,42 @@ REJECTED_KERNELS = {
     "entry-not-executable": (lambda: ef.elf64([ef.text(0x100000), ef.data(0x101000)],
                                               entry=0x101000),
                              ["entry point 0x101000 lies in segment 1, which is not executable"]),
-    "vaddr-not-paddr": (lambda: ef.elf64([ef.Segment(0x100000, b"\xf4" * 16, flags=ef.PF_R | ef.PF_X,
-                                                     vaddr=0xFFFFFFFF80000000)]),
-                        ["virtual address 0xFFFFFFFF80000000 but physical address 0x100000"]),
+    "ttext-header-segment": (ttext_header_segment,
+                             ["segment 0 at 0xFF000 holds the ELF header and program headers",
+                              "-Ttext=ADDRESS", "link with -Ttext-segment=0x100000 instead",
+                              "Bring your own kernel"]),
+    "higher-half-in-identity-map": (
+        lambda: ef.elf64([higher_half_text(vaddr=0x40100000)]),
+        ["segment 0 has virtual address 0x40100000 but physical address 0x100000",
+         "identity-mapped", "0xFFFF800000000000 or above", "AT()"]),
+    "higher-half-not-canonical": (
+        lambda: ef.elf64([higher_half_text(vaddr=0x0000900000100000)]),
+        ["segment 0 at virtual address 0x900000100000", "not in the canonical upper half"]),
+    "higher-half-wraps": (
+        lambda: ef.elf64([ef.text(0x100000),
+                          ef.Segment(0x101000, b"x", memsz=0x2000, vaddr=0xFFFFFFFFFFFFF000)]),
+        ["segment 1 at virtual address 0xFFFFFFFFFFFFF000 (0x2000 bytes)",
+         "not in the canonical upper half"]),
+    "higher-half-page-offset": (
+        lambda: ef.elf64([higher_half_text(vaddr=HIGHER_HALF + 0x100800)]),
+        ["segment 0 has virtual address 0xFFFFFFFF80100800 and physical address 0x100000",
+         "different offsets in a 4 KiB page"]),
+    "higher-half-virtual-overlap": (
+        lambda: ef.elf64([higher_half_text(),
+                          ef.Segment(0x200000, b"x" * 16, vaddr=HIGHER_HALF + 0x100080)]),
+        ["segments 0 (virtual 0xFFFFFFFF80100000) and 1 (virtual 0xFFFFFFFF80100080) overlap "
+         "in virtual memory"]),
+    "higher-half-shared-page": (
+        lambda: ef.elf64([higher_half_text(size=0x80),
+                          ef.Segment(0x200080, b"x" * 16, vaddr=HIGHER_HALF + 0x100080)]),
+        ["segments 0 (virtual 0xFFFFFFFF80100000) and 1 (virtual 0xFFFFFFFF80100080)",
+         "share a virtual page backed by different physical pages"]),
+    "higher-half-entry-physical": (
+        lambda: ef.elf64([higher_half_text()], entry=0x100000),
+        ["entry point 0x100000 lies outside every PT_LOAD segment's virtual range"]),
+    "too-many-page-tables": (
+        lambda: page_table_hungry(extra_region=True),
+        ["needs up to 74 page tables", "the loader has room for 73"]),
     "above-4gib": (lambda: ef.elf64([ef.text(0x100000),
                                      ef.Segment(0xFFFFF000, b"x", memsz=0x2000)]),
                    ["segment 1 at 0xFFFFF000", "4 GiB"]),
@@ -423,6 +485,25 @@ def test_kernel_at_size_limit_is_not_rejected_for_size(inputs):
     assert "MiB) limit" not in result.stderr
     assert "entry point 0x300000" in result.stderr
     assert "because of the 1 problem above" in result.stderr
+
+
+def test_higher_half_kernel_accepted(inputs):
+    """Segments linked in the top 2 GiB and loaded at 1 MiB, the entry
+    point virtual; `info` lists both addresses."""
+    kernel = inputs.file("higher-half.elf", ef.elf64(
+        [higher_half_text(size=0x300),
+         ef.Segment(0x101000, b"d" * 0x40, flags=ef.PF_R | ef.PF_W, memsz=0x2000,
+                    vaddr=HIGHER_HALF + 0x101000)],
+        entry=HIGHER_HALF + 0x100010))
+    result = inputs.build(kernel=kernel)
+    assert result.returncode == 0, result.stderr
+    out = inputs.info().stdout
+    assert "segment 0: offset 0x1000, paddr 0x100000, vaddr 0xFFFFFFFF80100000" in out, out
+
+
+def test_page_table_budget_edge_is_accepted(inputs):
+    result = inputs.build(kernel=inputs.file("hungry.elf", page_table_hungry(extra_region=False)))
+    assert result.returncode == 0, result.stderr
 
 
 def test_all_kernel_problems_reported_at_once(inputs):

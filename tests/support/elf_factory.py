@@ -42,7 +42,7 @@ EHDR64_SIZE = 64
 # ELF-64 header and program header field offsets (ELF-64 Object File Format
 # 1.5), for tests that damage one field of a file.
 EI_CLASS, E_TYPE, E_MACHINE, E_ENTRY, E_PHOFF, E_PHNUM = 4, 16, 18, 24, 32, 56
-PH_SIZE, P_TYPE, P_OFFSET, P_PADDR, P_FILESZ, P_MEMSZ = 56, 0, 8, 24, 32, 40
+PH_SIZE, P_TYPE, P_OFFSET, P_VADDR, P_PADDR, P_FILESZ, P_MEMSZ = 56, 0, 8, 16, 24, 32, 40
 PHDR64_SIZE = 56
 EHDR32_SIZE = 52
 PHDR32_SIZE = 32
