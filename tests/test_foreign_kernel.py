@@ -76,7 +76,7 @@ def test_elf_is_not_trivial(foreign_elves, layout):
     assert len(elf.loads) >= MIN_LOAD_SEGMENTS, elf.loads
 
     for s in elf.loads:
-        assert s.vaddr == s.paddr, s          # what the loader requires
+        assert s.vaddr == s.paddr, s          # linked where it is loaded (not higher-half)
         assert s.paddr >= MIB and s.end <= 4 * 1024 * MIB, s
 
     # Gaps: some segment ends well before the next one starts.
