@@ -16,6 +16,9 @@ from support.bochs import boot_bochs
 from support.elf_reader import read_elf
 from support.foreign_kernel import (EXPECTED_LINES, LAYOUTS, build_foreign_kernel,
                                     kernel_lines, make_image)
+from support.higher_half_kernel import build_higher_half_kernel
+from support.higher_half_kernel import EXPECTED_LINES as HIGHER_HALF_LINES
+from support.higher_half_kernel import kernel_lines as higher_half_lines
 from support.images import build_image
 from support.loader_lines import LOADER_HALTED, loader_progress
 from support.serial import assert_in_order, memory_map
@@ -31,6 +34,9 @@ OUR_KERNEL_ENDS = "|".join([re.escape(KERNEL_DONE), re.escape(LOADER_HALTED),
                             r"PANIC: [^\n]*\n"])
 FOREIGN_KERNEL_ENDS = "|".join([r"foreign kernel: (all checks passed|some checks FAILED)",
                                 re.escape(LOADER_HALTED)])
+
+HIGHER_HALF_KERNEL_ENDS = "|".join([r"higher-half kernel: (all checks passed|some checks FAILED)",
+                                    re.escape(LOADER_HALTED)])
 
 
 def progress():
@@ -116,6 +122,16 @@ def test_foreign_kernel_boots_in_bochs(bochs_installed, mkimage, tmp_path, layou
         assert any(line.startswith(expected) for line in lines), \
             f"missing {expected!r}\n{result.describe()}"
     assert not any("FAILED" in line for line in lines), result.describe()
+    assert "(none)" == result.log_problems(), result.describe()
+
+
+def test_higher_half_kernel_boots_in_bochs(bochs_installed, mkimage, tmp_path):
+    """The kernel from tests/higher_half_kernel, with Bochs's CPU model
+    walking the page tables stage 2 built for its virtual addresses."""
+    kernel = build_higher_half_kernel(tmp_path / "higher-half")
+    image = make_image(mkimage, kernel, tmp_path / "higher-half.img")
+    result = boot(image, until=HIGHER_HALF_KERNEL_ENDS, settle=0.2)
+    assert higher_half_lines(result) == HIGHER_HALF_LINES, result.describe()
     assert "(none)" == result.log_problems(), result.describe()
 
 
