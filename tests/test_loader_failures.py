@@ -15,6 +15,8 @@ import pytest
 from support.elf_factory import (E_ENTRY, E_MACHINE, E_PHNUM, E_PHOFF, E_TYPE, EI_CLASS, PF_R,
                                  PF_X, P_FILESZ, P_MEMSZ, P_OFFSET, P_PADDR, P_TYPE, PH_SIZE,
                                  Segment, elf64, write)
+from support.elf_factory import page_table_hungry
+from support.foreign_kernel import build_foreign_kernel
 from support.images import build_image
 from support.loader_lines import LOADER_HALTED
 from support.paths import BUILD, ROOT
@@ -194,7 +196,6 @@ def test_kernel_too_small_for_an_elf_header(good_image, tmp_path):
 def test_too_little_memory_for_the_kernel(tmp_path, mkimage):
     # The foreign test kernel needs RAM up to about 6.1 MiB (a 2 MiB BSS);
     # on a 6 MiB machine its data segment cannot fit.
-    from test_foreign_kernel import build_foreign_kernel
     kernel = build_foreign_kernel(tmp_path / "foreign", "paged")
     image = build_image(tmp_path / "big.img", kernel=kernel)
     result = assert_fails_and_halts(image, "does not fit in usable RAM according to the BIOS memory map",
@@ -286,7 +287,6 @@ def test_higher_half_entry_must_be_virtual(tmp_path):
 def test_page_table_budget(tmp_path, extra_region):
     """The kernel mkimage's budget just accepts is mapped; one more 2 MiB
     region (mkimage refuses it) and the loader runs out of table room."""
-    from test_mkimage import page_table_hungry
     kernel = write(tmp_path / "hungry.elf", page_table_hungry(extra_region))
     image = build_image(tmp_path / "hungry.img", kernel=kernel, force=extra_region)
     if extra_region:

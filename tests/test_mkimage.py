@@ -13,6 +13,7 @@ import subprocess
 import pytest
 
 from support import elf_factory as ef
+from support.elf_factory import page_table_hungry
 
 SECTOR = 512
 MIB = 1024 * 1024
@@ -327,19 +328,6 @@ def ttext_header_segment():
     in a read-only segment of their own, in the page below the code."""
     headers = ef.Segment(0xFF000, filesz=0x120, offset=0)
     return ef.elf64([headers, ef.text(0x100000)], entry=0x100000)
-
-
-def page_table_hungry(extra_region):
-    """1 MiB of code (one 2 MiB region) and a higher-half BSS of 35 * 2 MiB
-    at 4 MiB: 35 page tables for its physical range, 35 for its virtual
-    one, a page directory and a PDPT; 73 in all, the most the loader has
-    room for. `extra_region` adds a segment in one more 2 MiB region."""
-    bss = ef.Segment(0x400000, flags=ef.PF_R | ef.PF_W, memsz=35 * 2 * MIB,
-                     vaddr=HIGHER_HALF + 0x400000)
-    segments = [ef.text(0x100000), bss]
-    if extra_region:
-        segments.append(ef.data(0x200000))
-    return ef.elf64(segments, entry=0x100000)
 
 
 REJECTED_KERNELS = {

@@ -35,6 +35,7 @@ import pytest
 
 from support import elf_factory
 from support.elf_reader import PF_W, PF_X, read_elf
+from support.foreign_kernel import LAYOUTS, build_foreign_kernel, make_image
 from support.images import build_image
 from support.paths import BUILD, KERNEL_ELF
 from support.qemu import boot
@@ -365,7 +366,6 @@ def shared_pages_image(tmp_path_factory):
 def foreign_kernels(tmp_path_factory, mkimage):
     """layout -> (kernel ELF, image) for tests/foreign_kernel, built the
     way tests/test_foreign_kernel.py builds it."""
-    from test_foreign_kernel import LAYOUTS, build_foreign_kernel, make_image
     base = tmp_path_factory.mktemp("foreign-pages")
     kernels = {}
     for layout in LAYOUTS:

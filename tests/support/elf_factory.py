@@ -168,3 +168,16 @@ def good_kernel():
 def write(path, content):
     path.write_bytes(content)
     return path
+
+
+def page_table_hungry(extra_region):
+    """1 MiB of code (one 2 MiB region) and a higher-half BSS of 35 * 2 MiB
+    at 4 MiB: 35 page tables for its physical range, 35 for its virtual
+    one, a page directory and a PDPT; 73 in all, the most the loader has
+    room for. `extra_region` adds a segment in one more 2 MiB region."""
+    bss = Segment(0x400000, flags=PF_R | PF_W, memsz=35 * 2 * 1024 * 1024,
+                  vaddr=0xFFFF_FFFF_8000_0000 + 0x400000)   # -2 GiB, the kernel code model
+    segments = [text(0x100000), bss]
+    if extra_region:
+        segments.append(data(0x200000))
+    return elf64(segments, entry=0x100000)
