@@ -186,7 +186,12 @@ def path_problem(path):
         relative = path.split("/", 1)[1] if "/" in path else ""
         if (BUILD / relative).exists():
             return None
-        writer = WRITTEN_BY_OTHER_COMMANDS.get(path.rstrip("/"))
+        # A file another command writes, or one inside a directory it
+        # writes (build/debug/serial.txt): its writer must still name it.
+        # Whether it exists now depends on which tests ran first.
+        key = path.rstrip("/")
+        writer = next((writer for written, writer in WRITTEN_BY_OTHER_COMMANDS.items()
+                       if key == written or key.startswith(written + "/")), None)
         if writer:
             name = path.rstrip("/").rsplit("/", 1)[-1]
             if re.search(rf"\b{re.escape(name)}\b", (ROOT / writer).read_text()):
