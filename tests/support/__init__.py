@@ -16,5 +16,7 @@ another; bochs.py also runs as a program, for `./build.sh bochs`.
     symbols.py        the symbols of kernel.elf, as nm lists them
     foreign_kernel.py the kernel in tests/foreign_kernel/, built and imaged
     tools.py          running a build tool and failing clearly
+    linux.py          Debian's cloud kernel, fetched into the build; the
+                      tests' initramfs; what its /init must report
     unit_program.py   the cmocka programs of tests/unit/, one pytest test each
 """
