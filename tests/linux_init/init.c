@@ -10,7 +10,7 @@
  * never waits for a hung machine.
  *
  * It uses only system call wrappers (no stdio) to stay small when linked
- * statically: tests/support/linux.py builds it with gcc -static.
+ * statically: tests/support/linux.py builds it with cc -static.
  */
 #include <fcntl.h>
 #include <string.h>

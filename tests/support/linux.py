@@ -7,7 +7,7 @@ with `dpkg -x` into $BUILD_DIR/linux-cache, which later runs reuse, also
 without a network.
 
 The initramfs holds one program, /init, built from tests/linux_init/init.c
-with the host's gcc -static. It prints one line,
+with the host's C compiler, -static. It prints one line,
 
     BOOTSTACK-INIT cmdline=<the kernel's command line> memtotal_kib=<N>
 
@@ -170,8 +170,9 @@ def newc_archive(entries):
 
 
 def build_init(output):
-    """tests/linux_init/init.c as a static, stripped x86-64 program."""
-    _run(["gcc", "-static", "-Os", "-s", "-Wall", "-Wextra", "-Werror",
+    """tests/linux_init/init.c as a static, stripped x86-64 program (the
+    C library's libc.a comes with libc6-dev, which the build needs)."""
+    _run(["cc", "-static", "-Os", "-s", "-Wall", "-Wextra", "-Werror",
           "-o", output, INIT_SOURCE], "building the initramfs's /init",
          timeout=GCC_TIMEOUT_SECONDS)
     return output
