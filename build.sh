@@ -11,7 +11,8 @@
 #                        functions and entry code, the image layout, the loader sizes
 #   ./build.sh bench [--runs N] [--no-tests] [--json PATH]
 #                        build, then time boots of the loader against the firmware and
-#                        disk-read floors, a clean build and the tests (tests/bench/)
+#                        disk-read floors, Linux under QEMU's loader and GRUB 2, a clean
+#                        build and the tests (tests/bench/)
 #   ./build.sh write DEVICE [--yes] [--force]
 #                        build, then write the image to a USB stick or disk such as
 #                        /dev/sdb, after safety checks and a typed confirmation
