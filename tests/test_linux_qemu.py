@@ -11,6 +11,7 @@ import gzip
 
 import pytest
 
+import support.linux as linux_support
 from support.linux import (INIT_MARKER, LinuxSetupError, MIB, boot_with_qemu_loader,
                            check_init_report, init_report, initramfs, linux_kernel,
                            lowest_memtotal)
@@ -74,3 +75,34 @@ def test_the_checks_see_a_wrong_command_line_or_lost_memory():
             check_init_report(printed(cmdline, kib), CMDLINE, ram)
     with pytest.raises(AssertionError):
         check_init_report(BootResult("Kernel panic", None, True, 1.0), CMDLINE, ram)
+
+
+def fake_tools(monkeypatch, tmp_path, apt_get_body):
+    """Point support.linux at an empty cache and at stub apt tools."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, body in (("apt-cache", "echo '  Depends: linux-image-6.1.0-99-cloud-amd64'"),
+                       ("apt-get", apt_get_body)):
+        (bin_dir / name).write_text(f"#!/bin/sh\n{body}\n")
+        (bin_dir / name).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    monkeypatch.setattr(linux_support, "CACHE", tmp_path / "linux-cache")
+
+
+def test_an_unreachable_mirror_is_said_so(monkeypatch, tmp_path):
+    fake_tools(monkeypatch, tmp_path,
+               "echo 'E: Failed to fetch http://deb.debian.org/...' >&2; exit 100")
+    with pytest.raises(LinuxSetupError, match=r"could not download "
+                       r"linux-image-6\.1\.0-99-cloud-amd64: is the Debian mirror reachable\?"):
+        linux_kernel()
+
+
+def test_a_cached_kernel_needs_no_mirror(monkeypatch, tmp_path):
+    fake_tools(monkeypatch, tmp_path, "echo 'apt-get must not run' >&2; exit 100")
+    cache = tmp_path / "linux-cache"
+    cache.mkdir()
+    (cache / "vmlinuz").write_bytes(b"bzImage")
+    (cache / "package").write_text("linux-image-6.1.0-99-cloud-amd64 6.1.999-1\n")
+    kernel = linux_kernel()
+    assert (kernel.package, kernel.version) == ("linux-image-6.1.0-99-cloud-amd64", "6.1.999-1")
+    assert kernel.bzimage == cache / "vmlinuz"
