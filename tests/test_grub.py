@@ -4,8 +4,8 @@ support/grub.py puts GRUB's boot.img and a core.img from grub-mkimage on a
 disk with the payloads behind them, named by block lists. Here GRUB boots
 Debian's Linux with the tests' initramfs, whose /init must report what it
 reports under QEMU's own loader (tests/test_linux_qemu.py), and a minimal
-Multiboot 2 kernel (tests/grub_probe/mb2_min.asm) with modules, through
-the boot_multiboot() the Multiboot probes use. grub-pc-bin is a test
+Multiboot 1 and a minimal Multiboot 2 kernel (tests/grub_probe/) with
+modules, through the boot_multiboot() the Multiboot probes use. grub-pc-bin is a test
 requirement: ./build.sh test installs it.
 """
 import re
@@ -14,11 +14,11 @@ import struct
 import pytest
 
 from support.grub import (BLOCKLIST, BLOCKLIST_OFFSET, BOOT_IMG, BOOT_KERNEL_SECTOR_OFFSET,
-                          CORE_LBA, GRUB_PROMPT, MB2_MIN_SOURCE, PAYLOAD_LBA, SECTOR, GrubMissing,
+                          CORE_LBA, GRUB_PROMPT, MINIMAL_PROBES, PAYLOAD_LBA, SECTOR, GrubMissing,
                           boot_linux, boot_multiboot, build_multiboot_probe, check_grub,
                           make_multiboot_disk, plain_words, sectors)
 from support.linux import LinuxSetupError, MIB, check_init_report, initramfs, linux_kernel
-from support.qemu import KERNEL_EXIT_SUCCESS
+from support.qemu import KERNEL_EXIT_FAILURE, KERNEL_EXIT_SUCCESS
 
 MACHINES = ["pc", "q35"]
 MEMORIES = {"256M": 256 * MIB, "4G": 4096 * MIB}
@@ -44,8 +44,11 @@ def linux():
 
 
 @pytest.fixture(scope="module")
-def mb2_min(tmp_path_factory):
-    return build_multiboot_probe(MB2_MIN_SOURCE, tmp_path_factory.mktemp("mb2_min"))
+def minimal_probes(tmp_path_factory):
+    """Multiboot version -> the minimal probe kernel, built."""
+    out = tmp_path_factory.mktemp("probes")
+    return {version: build_multiboot_probe(source, out)
+            for version, source in MINIMAL_PROBES.items()}
 
 
 @pytest.mark.parametrize("memory", sorted(MEMORIES))
@@ -60,26 +63,39 @@ def test_grub_boots_linux_from_a_raw_disk(grub, linux, tmp_path, machine, memory
     assert result.exit_code == 0, result.describe()
 
 
-def test_grub_boots_a_multiboot2_kernel_with_modules(grub, mb2_min, tmp_path):
+@pytest.mark.parametrize("version", sorted(MINIMAL_PROBES))
+def test_grub_boots_a_multiboot_kernel_with_modules(grub, minimal_probes, tmp_path, version):
     first = tmp_path / "first.bin"
     first.write_bytes(bytes(range(256)) * 5)            # 1280 bytes: 3 sectors
     second = tmp_path / "second.bin"
     second.write_bytes(b"\xaa" * SECTOR)
-    result = boot_multiboot(mb2_min, [(first, "first module"), (second, "")],
-                            "probe cmdline words", work_dir=tmp_path, timeout=60)
+    result = boot_multiboot(minimal_probes[version], [(first, "first module"), (second, "")],
+                            "probe cmdline words", work_dir=tmp_path, version=version,
+                            timeout=60)
     assert result.exit_code == KERNEL_EXIT_SUCCESS, result.describe()
-    # GRUB hands over block list files whole: sizes are whole sectors.
-    assert re.findall(r"mb2_min: .*", result.serial.replace("\r", "")) == [
-        "mb2_min: magic ok",
-        "mb2_min: cmdline=probe cmdline words",
-        f"mb2_min: module=first module bytes={3 * SECTOR:08x}",
-        f"mb2_min: module= bytes={SECTOR:08x}",
-        "mb2_min: done",
+    # Both versions pass the words after the kernel's name, and after each
+    # module's. GRUB hands over block list files whole: sizes are whole sectors.
+    name = f"mb{version}_min"
+    assert re.findall(rf"{name}: .*", result.serial.replace("\r", "")) == [
+        f"{name}: magic ok",
+        f"{name}: cmdline=probe cmdline words",
+        f"{name}: module=first module bytes={3 * SECTOR:08x}",
+        f"{name}: module= bytes={SECTOR:08x}",
+        f"{name}: done",
     ], result.describe()
 
 
-def test_the_disk_holds_grub_where_boot_img_looks(grub, mb2_min, tmp_path):
-    disk = make_multiboot_disk(tmp_path / "disk.img", mb2_min).read_bytes()
+def test_a_probe_sees_the_wrong_magic(grub, minimal_probes, tmp_path):
+    """mb1_min carries a Multiboot 2 header too: started by multiboot2, it
+    gets the Multiboot 2 magic and must say so."""
+    result = boot_multiboot(minimal_probes[1], work_dir=tmp_path, version=2, timeout=60)
+    assert result.exit_code == KERNEL_EXIT_FAILURE, result.describe()
+    assert "mb1_min: bad magic" in result.serial and "magic ok" not in result.serial, \
+        result.describe()
+
+
+def test_the_disk_holds_grub_where_boot_img_looks(grub, minimal_probes, tmp_path):
+    disk = make_multiboot_disk(tmp_path / "disk.img", minimal_probes[2]).read_bytes()
     boot_img = BOOT_IMG.read_bytes()
     (core_lba,) = struct.unpack_from("<Q", disk, BOOT_KERNEL_SECTOR_OFFSET)
     assert core_lba == CORE_LBA
@@ -88,7 +104,7 @@ def test_the_disk_holds_grub_where_boot_img_looks(grub, mb2_min, tmp_path):
     start, count, segment = BLOCKLIST.unpack_from(disk, CORE_LBA * SECTOR + BLOCKLIST_OFFSET)
     assert start == CORE_LBA + 1 and CORE_LBA + 1 + count <= PAYLOAD_LBA
     assert segment == 0x820                 # right behind diskboot.img at 0x8000
-    elf = mb2_min.read_bytes()
+    elf = minimal_probes[2].read_bytes()
     assert disk[PAYLOAD_LBA * SECTOR:][:len(elf)] == elf
     assert len(disk) == (PAYLOAD_LBA + sectors(len(elf))) * SECTOR
 

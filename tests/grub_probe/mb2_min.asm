@@ -15,6 +15,8 @@
 ; "mb2_min: bad magic" and exits with 0x11.
 ;
 ; Linked at 1 MiB as ELF32 by grub.py: nasm -f elf32, ld -m elf_i386.
+; mb1_min.asm is the same for Multiboot 1; probe_output.inc has what they
+; share.
 
 bits 32
 
@@ -28,10 +30,6 @@ MB2_INFO_HEADER_BYTES   equ 8
 MB2_TAG_END             equ 0
 MB2_TAG_CMDLINE         equ 1           ; string at +8
 MB2_TAG_MODULE          equ 3           ; mod_start at +8, mod_end at +12, string at +16
-
-DEBUG_EXIT_PORT     equ 0xF4
-EXIT_SUCCESS        equ 0x10
-EXIT_FAILURE        equ 0x11
 
 STACK_BYTES         equ 4096
 
@@ -72,16 +70,11 @@ _start:
 .not_cmdline:
     cmp eax, MB2_TAG_MODULE
     jne .next
-    mov esi, msg_module
-    call print
-    lea esi, [edi + 16]
-    call print
-    mov esi, msg_bytes
-    call print
-    mov eax, [edi + 12]
-    sub eax, [edi + 8]
-    call print_hex32
-    call newline
+    mov esi, msg_name
+    lea edx, [edi + 16]                 ; the string
+    mov ecx, [edi + 12]                 ; mod_end
+    sub ecx, [edi + 8]                  ; - mod_start
+    call print_module
 .next:
     mov eax, [edi + 4]                  ; size, without the padding to 8
     add eax, 7
@@ -94,48 +87,13 @@ _start:
     mov al, EXIT_SUCCESS
     jmp exit
 
-bad_magic:
-    mov esi, msg_bad_magic
-    call print
-    mov al, EXIT_FAILURE
-exit:
-    out DEBUG_EXIT_PORT, al
-.halt:                                  ; without the exit device
-    cli
-    hlt
-    jmp .halt
-
-; print_hex32: EAX as 8 hex digits on COM1.
-print_hex32:
-    mov ecx, 8
-.digit:
-    rol eax, 4
-    push eax
-    and al, 0x0F
-    add al, '0'
-    cmp al, '9'
-    jbe .send
-    add al, 'a' - '0' - 10
-.send:
-    call serial_char
-    pop eax
-    loop .digit
-    ret
-
-newline:
-    mov al, 10
-    jmp serial_char
-
-; serial_char and print (DS:ESI here, flat); they take the same bytes in
-; 32-bit code.
-%include "serial_com1.inc"
+%include "grub_probe/probe_output.inc"
 
 section .rodata
 msg_magic_ok    db "mb2_min: magic ok", 10, 0
 msg_bad_magic   db "mb2_min: bad magic", 10, 0
 msg_cmdline     db "mb2_min: cmdline=", 0
-msg_module      db "mb2_min: module=", 0
-msg_bytes       db " bytes=", 0
+msg_name        db "mb2_min: ", 0
 msg_done        db "mb2_min: done", 10, 0
 
 section .bss

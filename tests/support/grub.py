@@ -44,7 +44,8 @@ from support.qemu import boot
 from support.tools import run_tool
 
 PROBE_DIR = ROOT / "tests" / "grub_probe"
-MB2_MIN_SOURCE = PROBE_DIR / "mb2_min.asm"
+# Multiboot version -> the minimal probe kernel for it.
+MINIMAL_PROBES = {1: PROBE_DIR / "mb1_min.asm", 2: PROBE_DIR / "mb2_min.asm"}
 
 GRUB_DIR = pathlib.Path("/usr/lib/grub/i386-pc")
 BOOT_IMG = GRUB_DIR / "boot.img"
