@@ -4,7 +4,7 @@ The kernel is Debian's `linux-image-cloud-amd64`, a metapackage whose one
 dependency is the real image package (linux-image-6.1.0-N-cloud-amd64).
 It is fetched with `apt-get download` (nothing is installed) and unpacked
 with `dpkg -x` into $BUILD_DIR/linux-cache, which later runs reuse, also
-without a network.
+without a network. Delete that folder to fetch the newest kernel again.
 
 The initramfs holds one program, /init, built from tests/linux_init/init.c
 with the host's C compiler, -static. It prints one line,
@@ -179,10 +179,13 @@ def build_init(output):
 
 
 def initramfs():
-    """$BUILD_DIR/linux-cache/initramfs.cpio.gz, rebuilt when init.c changed."""
+    """$BUILD_DIR/linux-cache/initramfs.cpio.gz, rebuilt when init.c or this
+    file (which lays the archive out) changed."""
     archive = CACHE / "initramfs.cpio.gz"
+    sources = (INIT_SOURCE, pathlib.Path(__file__))
     with _cache_lock():
-        if archive.exists() and archive.stat().st_mtime >= INIT_SOURCE.stat().st_mtime:
+        if archive.exists() and \
+                all(archive.stat().st_mtime >= source.stat().st_mtime for source in sources):
             return archive
         init = build_init(CACHE / "init")
         cpio = newc_archive([
@@ -210,8 +213,9 @@ LINUX_BOOT_TIMEOUT_SECONDS = 180     # about 5 s under TCG; a loaded host is slo
 
 # MemTotal is the RAM the kernel was told about minus what it keeps for
 # itself: its own image and the initramfs's pages (a fixed part), one
-# 64-byte struct page per 4 KiB page (1/64), and with RAM above 4 GiB a
-# 64 MiB bounce buffer (swiotlb). The cloud kernel keeps 38 MiB of 256 MiB
+# 64-byte struct page per 4 KiB page (1/64), and once RAM reaches above
+# 4 GiB a 64 MiB bounce buffer (swiotlb; QEMU moves the RAM that would
+# overlap the PCI hole there, so from 3 GiB on the bound allows for it). The cloud kernel keeps 38 MiB of 256 MiB
 # and 168 MiB of 4 GiB on QEMU 7.2; a loader that lost a memory range
 # (the RAM QEMU moves above 4 GiB, say) falls far below these bounds.
 KERNEL_FIXED_RESERVE = 64 * MIB
