@@ -11,7 +11,8 @@
 #                        functions and entry code, the image layout, the loader sizes
 #   ./build.sh bench [--runs N] [--no-tests] [--json PATH]
 #                        build, then time boots of the loader against the firmware and
-#                        disk-read floors, a clean build and the tests (tests/bench/)
+#                        disk-read floors, Linux under QEMU's loader and GRUB 2, a clean
+#                        build and the tests (tests/bench/)
 #   ./build.sh write DEVICE [--yes] [--force]
 #                        build, then write the image to a USB stick or disk such as
 #                        /dev/sdb, after safety checks and a typed confirmation
@@ -86,6 +87,7 @@ packages_missing_for() {
                 missing_for_build; missing_for_qemu; missing_for_gdb
                 missing_for_bochs; missing_for_pytest; missing_for_unit_tests
                 missing_for_write_tests; missing_for_format_check
+                missing_for_grub_tests
                 ;;
             debug) missing_for_build; missing_for_qemu; missing_for_gdb ;;
             bochs) missing_for_build; missing_for_bochs; missing_for_bochs_window ;;
@@ -184,6 +186,14 @@ missing_for_write_tests() {
 # tests/test_format.py checks the C sources against .clang-format.
 missing_for_format_check() {
     have_command clang-format || echo clang-format
+}
+
+# tests/test_grub.py boots kernels under GRUB 2, from a disk it makes with
+# grub-mkimage (in grub-common, which grub-pc-bin brings) and GRUB's BIOS
+# images. The Linux they boot comes with apt-get download, already there.
+missing_for_grub_tests() {
+    have_command grub-mkimage || echo grub-pc-bin
+    have_file /usr/lib/grub/i386-pc/boot.img || echo grub-pc-bin
 }
 
 # tests/fresh_root.sh: a minimal Debian root, and git to clone into it.

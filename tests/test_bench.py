@@ -1,6 +1,7 @@
 """The boot benchmark's pieces work (tests/bench/): its boot sectors end
 QEMU with status 33, the I/O floor reads exactly what it is told to, the
-dump kernel's boot information parses, and a quick run writes its JSON.
+dump kernel's boot information parses, a quick run writes its JSON, and
+its Linux part boots to /init's line both ways and counts the disk reads.
 
 Nothing here judges timing: how fast the loader is belongs in the
 benchmark's report (`./build.sh bench`), not in a test that passes or fails.
@@ -91,8 +92,8 @@ def test_quick_run_writes_json_with_every_configuration(tmp_path):
     env = dict(os.environ, BUILD_DIR=str(BUILD))
     run = subprocess.run(
         [sys.executable, str(ROOT / "tests" / "bench" / "bench.py"), "--runs", "1",
-         "--warmup", "0", "--no-tests", "--no-build-time", "--json", str(results_path),
-         "--work-dir", str(tmp_path / "work")],
+         "--warmup", "0", "--no-tests", "--no-build-time", "--no-linux",
+         "--json", str(results_path), "--work-dir", str(tmp_path / "work")],
         env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
     results = json.loads(results_path.read_text())
@@ -110,3 +111,23 @@ def test_quick_run_writes_json_with_every_configuration(tmp_path):
         assert (tmp_path / f"results-{results['commit_short']}.json").exists()
     for name in bench.CONFIGURATIONS:        # the table names every configuration
         assert f"\n{name} " in run.stdout, run.stdout
+
+
+def test_linux_part_reaches_init_and_counts_the_reads(work):
+    """One round of the Linux part: QEMU's loader reads no disk, GRUB reads
+    at least the kernel and the initramfs, and the report names both."""
+    try:
+        workloads, facts = bench.prepare_linux(work)
+    except (bench.linux.LinuxSetupError, bench.grub_disk.GrubMissing) as error:
+        pytest.fail(str(error))
+    boots = bench.measure_linux(workloads, facts, runs=1, work=work, warmup=0)
+    results = bench.linux_results(workloads, facts, boots)
+    floor = results["configurations"]["linux-qemu"]
+    grub = results["configurations"]["linux-grub"]
+    assert floor["disk_read_bytes"] == 0 and floor["disk_read_operations"] == 0
+    assert grub["disk_read_bytes"] >= facts["kernel_bytes"] + facts["initrd_bytes"]
+    assert grub["disk_read_operations"] > 0
+    assert 0 < floor["samples"][0] and 0 < grub["samples"][0]
+    report = bench.format_linux_report(results)
+    for name in bench.LINUX_CONFIGURATIONS:
+        assert f"\n{name} " in report, report

@@ -44,6 +44,7 @@ WRITTEN_BY_OTHER_COMMANDS = {
     "build/bench/work": "tests/bench/bench.py",
     "build/breaks": "build.sh",                          # DEBUG_BREAKS=1 ./build.sh build
     "build/debug": "tests/debug/gdb_session.py",         # ./build.sh debug
+    "build/linux-cache": "tests/support/linux.py",       # the Linux tests
 }
 
 # A bare file name cited in a code span (`disk.inc`): source files only;

@@ -29,7 +29,7 @@ PYTEST = {"python3", "python3-pytest", "python3-pexpect", "python3-pytest-xdist"
 NEEDS_ON_A_BARE_MACHINE = {
     "build": BUILD,
     "run": BUILD | QEMU,
-    "test": BUILD | QEMU | GDB | BOCHS | PYTEST | {"libcmocka-dev", "e2fsprogs", "clang-format"},
+    "test": BUILD | QEMU | GDB | BOCHS | PYTEST | {"libcmocka-dev", "e2fsprogs", "clang-format", "grub-pc-bin"},
     "debug": BUILD | QEMU | GDB,
     "bochs": BUILD | BOCHS,
     "fresh-test": {"debootstrap", "git"},
@@ -39,8 +39,9 @@ NEEDS_ON_A_BARE_MACHINE["deps"] = set().union(*NEEDS_ON_A_BARE_MACHINE.values())
 # The stub programs and files of a machine that has everything.
 ALL_PROGRAMS = ("make", "nasm", "cc", "gcc", "ld", "objcopy", "ar", "nm", "objdump",
                 "qemu-system-x86_64", "gdb", "python3", "bochs", "debootstrap", "git", "mkfs.ext2",
-                "clang", "ld.lld", "llvm-objcopy", "llvm-ar", "llvm-nm", "clang-format")
-ALL_FILES = ("usr/include/stdio.h", "usr/include/cmocka.h",
+                "clang", "ld.lld", "llvm-objcopy", "llvm-ar", "llvm-nm", "clang-format",
+                "grub-mkimage")
+ALL_FILES = ("usr/include/stdio.h", "usr/include/cmocka.h", "usr/lib/grub/i386-pc/boot.img",
              "usr/share/bochs/BIOS-bochs-latest", "usr/share/bochs/VGABIOS-lgpl-latest",
              "usr/lib/x86_64-linux-gnu/bochs/plugins/libbx_term_gui.so",
              "usr/lib/x86_64-linux-gnu/bochs/plugins/libbx_x_gui.so")

@@ -3,6 +3,7 @@
 
     python3 tests/bench/bench.py [--runs N] [--no-tests] [--json PATH]
                                  [--warmup N] [--no-build-time] [--work-dir DIR]
+                                 [--linux-runs N] [--no-linux]
     ./build.sh bench [same options]          (builds first, then runs this)
 
 Every boot runs in QEMU under TCG, headless, `-machine pc -m 64M`, from an
@@ -25,6 +26,20 @@ first round is not counted (it loads QEMU, the BIOS and the images into
 the page cache). Two more boots, of kernels assembled with -DDUMP_BOOT_INFO,
 send the boot information block over COM1; from it come the disk read
 statistics and the loader's timestamps.
+
+A second part boots Linux (Debian's cloud kernel and the tests' initramfs,
+tests/support/linux.py) on `-machine pc -m 256M`, each sample being the wall
+time from starting QEMU to the line /init prints:
+
+  linux-qemu  QEMU's own loader (-kernel, -initrd, -append): no disk at all,
+              the floor
+  linux-grub  GRUB 2 (Debian's grub-pc-bin) from a raw disk, the kernel and
+              initrd named by block lists (tests/support/grub.py)
+
+and QEMU's block statistics (query-blockstats, read through QMP once the
+line shows) say how much each read from the disk. Our loader joins them
+once it hands over to Linux. --linux-runs N sets the rounds (default 3),
+--no-linux leaves the part out.
 
 The table says how far the loader is above the floors: (small - firmware)
 - (io-small - firmware) should stay within 5 ms, and (large - firmware) /
@@ -61,8 +76,10 @@ if str(TESTS_DIR) not in sys.path:
     sys.path.insert(0, str(TESTS_DIR))
 
 from support import elf_factory  # noqa: E402  (needs the path above)
+from support import grub as grub_disk  # noqa: E402
+from support import linux  # noqa: E402
 from support.paths import BUILD, ROOT  # noqa: E402
-from support.qemu import qemu_binary  # noqa: E402
+from support.qemu import ask_monitor, qemu_binary  # noqa: E402
 from support.sources import nasm_structs, nasm_values  # noqa: E402
 
 BOOTLOADER_DIR = ROOT / "bootloader"
@@ -118,6 +135,14 @@ BUILD_TARGET_SECONDS = 5.0
 TEST_TARGET_SECONDS = 180.0
 
 CONFIGURATIONS = ("firmware", "io-small", "io-large", "small", "large")
+
+# ---- Linux ------------------------------------------------------------------------
+LINUX_MACHINE = "pc"
+LINUX_MEMORY = "256M"
+LINUX_CMDLINE = "console=ttyS0 quiet"
+DEFAULT_LINUX_RUNS = 3
+LINUX_CONFIGURATIONS = ("linux-qemu", "linux-grub")
+LINUX_POLL_SECONDS = 0.005       # how often the serial log is read for /init's line
 
 
 def log(message):
@@ -549,6 +574,155 @@ def loader_report(name, image, image_info, layout, work, mhz):
     }
 
 
+# ---- Linux to /init's line ------------------------------------------------------------
+
+@dataclasses.dataclass
+class LinuxWorkload:
+    name: str
+    qemu_args: list          # what boots: -kernel ... or -drive ...
+    description: str
+
+
+@dataclasses.dataclass
+class LinuxBoot:
+    seconds: float | None    # QEMU start to /init's line; None if it never came
+    powered_off: bool        # /init then powered the machine off
+    reads: dict              # {"bytes", "operations"} read from disks by then
+    serial: bytes
+
+
+def prepare_linux(work):
+    """The kernel, the initramfs and GRUB's disk; returns (workloads, facts)."""
+    kernel = linux.linux_kernel()
+    initrd = linux.initramfs()
+    grub_disk.check_grub()
+    disk, grub_cmdline = grub_disk.make_linux_disk(work / "linux-grub.img", kernel.bzimage,
+                                                   initrd, LINUX_CMDLINE)
+    workloads = {
+        "linux-qemu": LinuxWorkload(
+            "linux-qemu", ["-kernel", kernel.bzimage, "-initrd", initrd,
+                           "-append", LINUX_CMDLINE],
+            "QEMU's own -kernel loader, no disk: the floor"),
+        "linux-grub": LinuxWorkload(
+            "linux-grub", ["-drive", f"file={disk},format=raw,if=ide"],
+            "GRUB 2 from a raw disk, block lists"),
+    }
+    facts = {"package": kernel.package, "version": kernel.version,
+             "kernel_bytes": kernel.bzimage.stat().st_size,
+             "initrd_bytes": initrd.stat().st_size,
+             "cmdlines": {"linux-qemu": LINUX_CMDLINE, "linux-grub": grub_cmdline}}
+    return workloads, facts
+
+
+def disk_reads(blockstats):
+    """Bytes and read operations of every disk, from `info blockstats`."""
+    counts = {"bytes": 0, "operations": 0}
+    for key, field in (("bytes", "rd_bytes"), ("operations", "rd_operations")):
+        counts[key] = sum(int(n) for n in re.findall(rf"\b{field}=(\d+)", blockstats))
+    return counts
+
+
+def boot_linux(workload, work, timeout=BOOT_TIMEOUT_SECONDS):
+    """One Linux boot: the time to /init's line, the disk reads by then,
+    and whether /init then powered the machine off. With -no-shutdown QEMU
+    stops the machine at power-off instead of exiting, so its monitor can
+    still be asked (/init powers off right after its line)."""
+    serial_log = work / "linux-serial.log"
+    serial_log.unlink(missing_ok=True)
+    qmp_socket = work / "linux-qmp.sock"
+    qmp_socket.unlink(missing_ok=True)
+    cmd = [qemu_binary(), "-accel", "tcg", "-machine", LINUX_MACHINE, "-m", LINUX_MEMORY,
+           "-display", "none", "-serial", f"file:{serial_log}", "-monitor", "none",
+           "-no-reboot", "-no-shutdown", "-nic", "none",
+           "-qmp", f"unix:{qmp_socket},server=on,wait=off",
+           *[str(a) for a in workload.qemu_args]]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    seconds, reads, powered_off = None, {"bytes": 0, "operations": 0}, False
+    try:
+        while proc.poll() is None and time.perf_counter() - start < timeout:
+            serial = serial_log.read_bytes() if serial_log.exists() else b""
+            if seconds is None and linux.INIT_LINE.search(serial.decode("latin-1")):
+                seconds = time.perf_counter() - start
+                blockstats = ask_monitor(qmp_socket, ["info blockstats"])["info blockstats"]
+                reads = disk_reads(blockstats)
+            if seconds is not None:
+                status = ask_monitor(qmp_socket, ["info status"])["info status"]
+                if "shutdown" in status:
+                    powered_off = True
+                    break
+            time.sleep(LINUX_POLL_SECONDS)
+    finally:
+        proc.kill()
+        proc.wait()
+    serial = serial_log.read_bytes() if serial_log.exists() else b""
+    return LinuxBoot(seconds, powered_off, reads, serial)
+
+
+def boot_linux_checked(workload, work, cmdline):
+    """boot_linux(), stopping the benchmark unless /init reported `cmdline`
+    and then powered the machine off."""
+    result = boot_linux(workload, work)
+    report = linux.init_report(result.serial.decode("latin-1"))
+    if result.seconds is None or not result.powered_off or report is None \
+            or report[0] != cmdline:
+        raise SystemExit(f"bench: {workload.name}: no clean boot to /init's line "
+                         f"(powered off: {result.powered_off}, /init saw {report})\n"
+                         f"serial: {result.serial.decode('latin-1')}")
+    return result
+
+
+def measure_linux(workloads, facts, runs, work, warmup=1):
+    """{name: [LinuxBoot, ...]}, interleaved as measure() does."""
+    boots = {name: [] for name in workloads}
+    for round_number in range(warmup + runs):
+        for name, workload in workloads.items():
+            result = boot_linux_checked(workload, work, facts["cmdlines"][name])
+            if round_number >= warmup:
+                boots[name].append(result)
+        if round_number >= warmup:
+            log(f"linux round {round_number - warmup + 1}/{runs}: " +
+                ", ".join(f"{n} {boots[n][-1].seconds:.2f} s" for n in workloads))
+    return boots
+
+
+def linux_results(workloads, facts, boots):
+    configurations = {}
+    for name, workload in workloads.items():
+        samples = [b.seconds for b in boots[name]]
+        configurations[name] = {
+            "description": workload.description, "samples": samples,
+            "stats": spread(samples),
+            # The same every run; the first run's figures stand for all.
+            "disk_read_bytes": boots[name][0].reads["bytes"],
+            "disk_read_operations": boots[name][0].reads["operations"]}
+    floor = configurations["linux-qemu"]["stats"]["median"]
+    return {"machine": LINUX_MACHINE, "memory": LINUX_MEMORY, **facts,
+            "configurations": configurations,
+            "grub_over_floor": configurations["linux-grub"]["stats"]["median"] - floor,
+            "ours": "not yet: the loader does not hand over to Linux yet"}
+
+
+def format_linux_report(results):
+    out = []
+    add = out.append
+    add(f"Linux to /init's line: Debian {results['package']} {results['version']} "
+        f"({results['kernel_bytes']} bytes) with a {results['initrd_bytes']}-byte initramfs;")
+    add(f"-machine {results['machine']} -m {results['memory']}; wall time from QEMU start (s)")
+    add(f"{'configuration':<12}{'median':>9}{'min':>9}{'max':>9}{'read bytes':>12}"
+        f"{'reads':>8}  what")
+    for name, c in results["configurations"].items():
+        s = c["stats"]
+        add(f"{name:<12}{s['median']:9.2f}{s['min']:9.2f}{s['max']:9.2f}"
+            f"{c['disk_read_bytes']:>12}{c['disk_read_operations']:>8}  {c['description']}")
+    add(f"{'ours':<12}  {results['ours']}")
+    add(f"  GRUB 2 over the floor: {results['grub_over_floor']:.2f} s (median - median);")
+    add("  reads: bytes and read requests the emulated disk served before /init's line")
+    add("  (QEMU's query-blockstats)")
+    return "\n".join(out)
+
+
 # ---- Statistics -------------------------------------------------------------------
 
 def spread(samples):
@@ -735,6 +909,9 @@ def format_report(results):
             add(f"    [{stamp['index']}] {stamp['name']:<28}{stamp['tsc']:>14}"
                 f"  at {'?' if at is None else f'{at:8.2f}'} ms  {step}")
     add("")
+    if results.get("linux"):
+        add(format_linux_report(results["linux"]))
+        add("")
     build = results.get("build")
     if build:
         add(f"clean build: {build['seconds']:.2f} s (target < {BUILD_TARGET_SECONDS:g} s)  "
@@ -774,6 +951,10 @@ def parse_args(argv):
                         help="do not time ./build.sh test")
     parser.add_argument("--no-build-time", action="store_true",
                         help="do not time a clean build")
+    parser.add_argument("--linux-runs", type=int, default=DEFAULT_LINUX_RUNS,
+                        help=f"timed Linux boots per configuration (default {DEFAULT_LINUX_RUNS})")
+    parser.add_argument("--no-linux", action="store_true",
+                        help="do not time Linux boots")
     parser.add_argument("--json", type=pathlib.Path, default=None,
                         help="where to write the results (default $BUILD_DIR/bench/results.json)")
     parser.add_argument("--work-dir", type=pathlib.Path, default=None,
@@ -781,6 +962,8 @@ def parse_args(argv):
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    if args.linux_runs < 1:
+        parser.error("--linux-runs must be at least 1")
     if args.warmup < 0:
         parser.error("--warmup must be 0 or more")
     return args
@@ -806,6 +989,17 @@ def main(argv=None):
     samples = measure(workloads, args.runs, work, warmup=args.warmup, busy=busy)
     loader = {name: loader_report(name, dumps[name], layouts[f"{name}-dump"], layout, work, mhz)
               for name in ("small", "large")}
+
+    linux_part = None
+    if not args.no_linux:
+        try:
+            linux_workloads, facts = prepare_linux(work)
+        except (linux.LinuxSetupError, grub_disk.GrubMissing) as error:
+            raise SystemExit(f"bench: no Linux boots ({error}); --no-linux leaves them out")
+        log(f"booting Linux {len(linux_workloads)} ways x {args.linux_runs} runs")
+        boots = measure_linux(linux_workloads, facts, args.linux_runs, work,
+                              warmup=min(args.warmup, 1))
+        linux_part = linux_results(linux_workloads, facts, boots)
 
     commit = git("rev-parse", "HEAD")
     results = {
@@ -835,6 +1029,7 @@ def main(argv=None):
         "derived": derived(samples),
         "loader": loader,
         "tests_skipped": args.no_tests,
+        "linux": linux_part,
     }
     if not args.no_build_time:
         log("timing a clean build")

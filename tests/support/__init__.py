@@ -16,5 +16,9 @@ another; bochs.py also runs as a program, for `./build.sh bochs`.
     symbols.py        the symbols of kernel.elf, as nm lists them
     foreign_kernel.py the kernel in tests/foreign_kernel/, built and imaged
     tools.py          running a build tool and failing clearly
+    linux.py          Debian's cloud kernel, fetched into the build; the
+                      tests' initramfs; what its /init must report
+    grub.py           GRUB 2 on a raw disk, booting Linux or a Multiboot
+                      kernel from block lists, as the reference loader
     unit_program.py   the cmocka programs of tests/unit/, one pytest test each
 """

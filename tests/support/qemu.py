@@ -121,6 +121,13 @@ def boot(image, *, machine="pc", memory="32M", cpu=None, drive="ide",
                           monitor=monitor)
 
 
+def ask_monitor(socket_path, commands):
+    """Run human monitor commands on a QEMU that another program started
+    with -qmp unix:SOCKET,server=on,wait=off (tests/bench/bench.py);
+    returns {command: output}."""
+    return _run_monitor_commands(socket_path, commands)
+
+
 def _run_monitor_commands(socket_path, commands, script=None):
     """Run human monitor commands through QMP (QEMU's JSON monitor protocol,
     docs/interop/qmp-spec): unlike the plain monitor it hands back each
