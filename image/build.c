@@ -19,6 +19,7 @@
 #include "disk_layout.h"
 #include "elf_check.h"
 #include "file_io.h"
+#include "kernel_kind.h"
 
 /* The command line field holds the text and its terminating NUL. */
 #define CMDLINE_MAX_LENGTH (STAGE2_CMDLINE_MAX - 1)
@@ -75,7 +76,7 @@ out:
 
 static bool write_image(const struct build_options *o, const struct input_file *stage1,
                         const struct input_file *stage2, const struct input_file *kernel,
-                        struct disk_layout *layout)
+                        uint32_t kernel_kind, struct disk_layout *layout)
 {
     uint8_t mbr[MBR_SIZE];
     uint8_t *stage2_sectors;
@@ -103,7 +104,7 @@ static bool write_image(const struct build_options *o, const struct input_file *
      * header is written; everything not written stays zero. */
     if (!copy_kernel(kernel, &out, (uint64_t)layout->kernel_lba * SECTOR_SIZE, &checksum))
         goto fail;
-    stage2_patch(stage2_sectors, layout, checksum, o->cmdline);
+    stage2_patch(stage2_sectors, layout, checksum, kernel_kind, o->cmdline);
     if (!write_all_at(out.fd, mbr, MBR_SIZE, 0) ||
         !write_all_at(out.fd, stage2_sectors, stage2_bytes,
                       (uint64_t)layout->stage2_lba * SECTOR_SIZE)) {
@@ -121,6 +122,34 @@ done:
     return ok;
 }
 
+/* The checks of the kernel's kind; returns how many problems they found. */
+static unsigned check_kernel_kind(const struct input_file *kernel, uint32_t kind,
+                                  struct problems *p)
+{
+    switch (kind) {
+    case KERNEL_KIND_MULTIBOOT2:
+        return multiboot2_check(kernel->head, kernel->head_len, kernel->size, p, NULL);
+    case KERNEL_KIND_MULTIBOOT1:
+        if (multiboot1_header_find(kernel->head, kernel->head_len) >= 0)
+            return 0;
+        problem(p,
+                "--protocol multiboot1: the file has no Multiboot header (magic 0x%08X with a "
+                "valid checksum, 4-byte aligned in the first 8 KiB)",
+                MULTIBOOT1_HEADER_MAGIC);
+        return 1;
+    case KERNEL_KIND_LINUX:
+        if (kernel_kind_detect(kernel->head, kernel->head_len) == KERNEL_KIND_LINUX)
+            return 0;
+        problem(p,
+                "--protocol linux: the file is no bzImage (no 0xAA55 at 0x%X and \"HdrS\" "
+                "at 0x%X)",
+                LINUX_BOOT_FLAG_OFFSET, LINUX_HEADER_MAGIC_OFFSET);
+        return 1;
+    default:
+        return elf_check(kernel->head, kernel->head_len, kernel->size, p, NULL);
+    }
+}
+
 int build_image(const struct build_options *o)
 {
     struct input_file stage1 = {.fd = -1}, stage2 = {.fd = -1}, kernel = {.fd = -1};
@@ -130,6 +159,7 @@ int build_image(const struct build_options *o)
     struct problems general = problems_for(NULL);
     unsigned kernel_elf_problems = 0;
     struct disk_layout layout;
+    uint32_t kind = KERNEL_KIND_BOOTSTACK;
     int status = 1;
 
     size_t cmdline_length = strlen(o->cmdline);
@@ -149,15 +179,21 @@ int build_image(const struct build_options *o)
 
     if (input_open(&kernel, o->kernel, ELF_HEADER_WINDOW,
                    "check the --kernel path (build the kernel first)", &pk)) {
-        /* With --force the ELF problems are shown but do not stop the build:
-         * tests use that to hand the loader kernels it must refuse. */
+        /* main.c accepted only known names. */
+        if (o->protocol)
+            kernel_kind_from_name(o->protocol, &kind);
+        else
+            kind = kernel_kind_detect(kernel.head, kernel.head_len);
+        /* With --force the problems of the kernel's kind are shown but do
+         * not stop the build: tests use that to hand the loader kernels it
+         * must refuse. */
         pk.level = o->force ? "warning" : "error";
-        kernel_elf_problems = elf_check(kernel.head, kernel.head_len, kernel.size, &pk, NULL);
+        kernel_elf_problems = check_kernel_kind(&kernel, kind, &pk);
         pk.level = "error";
         if (o->force && kernel.size > KERNEL_MAX_FILE_BYTES)
             /* The limit keeps image sizes sane and the 32-bit size fields
-             * valid; --force is for odd ELF contents, not for huge files. */
-            problem(&pk, "--force does not lift the %u MiB size limit: pass the kernel ELF file",
+             * valid; --force is for odd kernel contents, not for huge files. */
+            problem(&pk, "--force does not lift the %u MiB size limit: pass the kernel file",
                     KERNEL_MAX_FILE_BYTES / (1024u * 1024u));
     }
 
@@ -170,14 +206,15 @@ int build_image(const struct build_options *o)
         goto done;
     }
 
-    if (!write_image(o, &stage1, &stage2, &kernel, &layout))
+    if (!write_image(o, &stage1, &stage2, &kernel, kind, &layout))
         goto done;
 
     printf("%s: stage 2 at LBA %" PRIu32 " (%" PRIu32 " sectors), kernel at LBA %" PRIu32
-           " (%" PRIu32 " sectors, %" PRIu32 " bytes), %" PRIu32 " sectors in all%s\n",
+           " (%" PRIu32 " sectors, %" PRIu32 " bytes, kind %s), %" PRIu32 " sectors in all%s\n",
            o->output, layout.stage2_lba, layout.stage2_sectors, layout.kernel_lba,
-           layout.kernel_sectors, layout.kernel_size, layout.image_sectors,
-           kernel_elf_problems > 0 ? " (kernel fails the ELF checks: written because of --force)"
+           layout.kernel_sectors, layout.kernel_size, kernel_kind_name(kind), layout.image_sectors,
+           kernel_elf_problems > 0 ? " (kernel fails the checks of its kind: written because of "
+                                     "--force)"
                                    : "");
     status = 0;
 done:

@@ -10,7 +10,8 @@ struct build_options {
     const char *kernel;
     const char *cmdline; /* "" when not given */
     const char *output;
-    bool force; /* write even if the kernel fails the ELF checks */
+    const char *protocol; /* a KERNEL_KIND_* name, or NULL to detect the kind */
+    bool force;           /* write even if the kernel fails the checks of its kind */
 };
 
 /* Returns the exit status: 0 when the image was written, 1 otherwise. */

@@ -12,8 +12,8 @@
 /* loader_fields.h mirrors loader_fields.inc; these sizes are what the NASM
  * struc definitions add up to (tests/test_layout.py compares the offsets). */
 _Static_assert(sizeof(struct disk_address_packet) == 16, "EDD 3.0 DAP is 16 bytes");
-_Static_assert(sizeof(struct stage2_header) == 32 + STAGE2_CMDLINE_MAX,
-               "stage 2 header: 32 bytes of fields, then the command line");
+_Static_assert(sizeof(struct stage2_header) == 36 + STAGE2_CMDLINE_MAX,
+               "stage 2 header: 36 bytes of fields, then the command line");
 _Static_assert(STAGE1_DAP_OFFSET + sizeof(struct disk_address_packet) <= MBR_DISK_SIGNATURE_OFFSET,
                "the DAP must end before the disk signature");
 
@@ -166,6 +166,7 @@ struct stage2_header stage2_header_read(const uint8_t *s)
     h.kernel_sectors = get_le32(s + HDR_AT(kernel_sectors));
     h.kernel_size = get_le32(s + HDR_AT(kernel_size));
     h.kernel_checksum = get_le64(s + HDR_AT(kernel_checksum));
+    h.kernel_kind = get_le32(s + HDR_AT(kernel_kind));
     memcpy(h.cmdline, s + HDR_AT(cmdline), sizeof(h.cmdline));
     return h;
 }
@@ -218,12 +219,14 @@ bool stage2_check(const uint8_t *data, size_t len, uint64_t file_size, struct pr
     return p->count == before;
 }
 
-void stage2_patch(uint8_t *s, const struct disk_layout *l, uint64_t checksum, const char *cmdline)
+void stage2_patch(uint8_t *s, const struct disk_layout *l, uint64_t checksum, uint32_t kernel_kind,
+                  const char *cmdline)
 {
     put_le32(s + HDR_AT(kernel_lba), l->kernel_lba);
     put_le32(s + HDR_AT(kernel_sectors), l->kernel_sectors);
     put_le32(s + HDR_AT(kernel_size), l->kernel_size);
     put_le64(s + HDR_AT(kernel_checksum), checksum);
+    put_le32(s + HDR_AT(kernel_kind), kernel_kind);
 
     /* The whole field is rewritten: the text, then NULs to the end, so no
      * bytes from stage 2's own copy can follow the terminator. */

@@ -113,7 +113,7 @@ struct disk_address_packet dap_read(const uint8_t mbr[MBR_SIZE]);
  * the header size this mkimage was built with. */
 bool stage2_check(const uint8_t *data, size_t len, uint64_t file_size, struct problems *p);
 void stage2_patch(uint8_t *stage2, const struct disk_layout *l, uint64_t checksum,
-                  const char *cmdline);
+                  uint32_t kernel_kind, const char *cmdline);
 struct stage2_header stage2_header_read(const uint8_t *stage2);
 /* Problems with a header as found in an image (magic, version, size). */
 bool stage2_header_check(const struct stage2_header *h, struct problems *p);

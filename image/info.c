@@ -20,6 +20,7 @@
 #include "disk_layout.h"
 #include "elf_check.h"
 #include "file_io.h"
+#include "kernel_kind.h"
 
 #define CHUNK_BYTES (1024u * 1024u)
 
@@ -152,6 +153,33 @@ out:
     free(sum);
 }
 
+static void show_multiboot2(const struct input_file *image, uint64_t offset, uint64_t size,
+                            struct problems *p)
+{
+    size_t head_len = size < ELF_HEADER_WINDOW ? (size_t)size : ELF_HEADER_WINDOW;
+    uint8_t *head = malloc(head_len ? head_len : 1);
+    struct multiboot2_load load;
+
+    if (!head) {
+        problem(p, "out of memory");
+        return;
+    }
+    if (!read_exact_at(image->fd, head, head_len, offset)) {
+        problem(p, "cannot read the kernel's first bytes: %s",
+                errno ? strerror(errno) : "unexpected end of file");
+        free(head);
+        return;
+    }
+    p->part = "kernel";
+    if (multiboot2_check(head, head_len, size, p, &load) == 0)
+        printf("kernel Multiboot2: file offset 0x%" PRIX32 " loaded at 0x%" PRIX32 "-0x%" PRIX32
+               ", BSS to 0x%" PRIX32 ", entry 0x%" PRIX32 "\n",
+               load.file_offset, load.load_addr, load.load_end_addr, load.bss_end_addr,
+               load.entry_addr);
+    p->part = NULL;
+    free(head);
+}
+
 int info_image(const char *path)
 {
     struct problems p = problems_for(path);
@@ -210,7 +238,7 @@ int info_image(const char *path)
                 stage2_end, image_sectors);
         goto done;
     }
-    /* The header is 288 bytes, inside stage 2's first sector, which lies
+    /* The header is 292 bytes, inside stage 2's first sector, which lies
      * inside the image as just checked. */
     uint8_t raw_header[sizeof(struct stage2_header)];
     if (!read_exact_at(image.fd, raw_header, sizeof(raw_header), dap.lba * SECTOR_SIZE)) {
@@ -232,6 +260,12 @@ int info_image(const char *path)
     uint32_t kernel_size = h.kernel_size;
     printf("kernel: LBA %" PRIu32 ", %" PRIu32 " sectors, %" PRIu32 " bytes\n", kernel_lba,
            kernel_sectors, kernel_size);
+    printf("kernel kind: %s\n", kernel_kind_name(h.kernel_kind));
+    if (h.kernel_kind >= KERNEL_KIND_COUNT)
+        problem(&p,
+                "the stage-2 header records kernel kind %" PRIu32 ", which stage 2 does not "
+                "know: rebuild the image with mkimage",
+                (uint32_t)h.kernel_kind);
     size_t cmdline_len = strnlen(h.cmdline, STAGE2_CMDLINE_MAX);
     print_cmdline(h.cmdline, STAGE2_CMDLINE_MAX);
     if (cmdline_len == STAGE2_CMDLINE_MAX)
@@ -278,7 +312,10 @@ int info_image(const char *path)
                     "damaged or edited after mkimage wrote it: rebuild it",
                     (uint64_t)h.kernel_checksum, computed);
     }
-    show_kernel_elf(&image, kernel_offset, kernel_size, &p);
+    if (h.kernel_kind == KERNEL_KIND_BOOTSTACK)
+        show_kernel_elf(&image, kernel_offset, kernel_size, &p);
+    else if (h.kernel_kind == KERNEL_KIND_MULTIBOOT2)
+        show_multiboot2(&image, kernel_offset, kernel_size, &p);
 
 done:
     printf("result: %s\n", p.count == 0 ? "ok" : "problems found");

@@ -2,7 +2,7 @@
  * main.c - mkimage's command line.
  *
  *   mkimage build --stage1 FILE --stage2 FILE --kernel FILE
- *                 [--cmdline TEXT] [--force] -o OUT
+ *                 [--cmdline TEXT] [--protocol NAME] [--force] -o OUT
  *   mkimage info IMAGE
  *   mkimage help
  *
@@ -15,6 +15,7 @@
 #include "build.h"
 #include "diag.h"
 #include "info.h"
+#include "kernel_kind.h"
 
 #define EXIT_OK 0
 #define EXIT_PROBLEM 1
@@ -22,7 +23,7 @@
 
 static const char usage_text[] =
     "usage: " PROGRAM_NAME " build --stage1 FILE --stage2 FILE --kernel FILE\n"
-    "                     [--cmdline TEXT] [--force] -o OUT\n"
+    "                     [--cmdline TEXT] [--protocol NAME] [--force] -o OUT\n"
     "       " PROGRAM_NAME " info IMAGE\n"
     "       " PROGRAM_NAME " help\n"
     "\n"
@@ -31,9 +32,12 @@ static const char usage_text[] =
     "        OUT is replaced only when the whole image was written.\n"
     "  --stage1 FILE   the 512-byte boot sector (stage1.bin)\n"
     "  --stage2 FILE   the second stage (stage2.bin), starting with its header\n"
-    "  --kernel FILE   the x86-64 kernel, a static ELF64 executable linked at or above 1 MiB\n"
+    "  --kernel FILE   the kernel: a static ELF64 executable linked at or above 1 MiB\n"
+    "                  (our own protocol) or a Multiboot2 kernel\n"
     "  --cmdline TEXT  the kernel command line, at most 255 bytes (default: empty)\n"
-    "  --force         write the image even if the kernel fails the ELF checks\n"
+    "  --protocol NAME the kernel's boot protocol, one of " KERNEL_KIND_NAMES ";\n"
+    "                  default: detected (linux, multiboot2, multiboot1, else bootstack)\n"
+    "  --force         write the image even if the kernel fails the checks of its kind\n"
     "                  (for testing the loader's own checks)\n"
     "  -o, --output OUT  the image file to write\n"
     "info    print the layout of IMAGE and verify it, including the kernel checksum;\n"
@@ -71,9 +75,9 @@ struct value_option {
 static int parse_build(int argc, char **argv, struct build_options *o)
 {
     const struct value_option options[] = {
-        {"--stage1", NULL, &o->stage1}, {"--stage2", NULL, &o->stage2},
-        {"--kernel", NULL, &o->kernel}, {"--cmdline", NULL, &o->cmdline},
-        {"--output", "-o", &o->output},
+        {"--stage1", NULL, &o->stage1},     {"--stage2", NULL, &o->stage2},
+        {"--kernel", NULL, &o->kernel},     {"--cmdline", NULL, &o->cmdline},
+        {"--protocol", NULL, &o->protocol}, {"--output", "-o", &o->output},
     };
     const size_t option_count = sizeof(options) / sizeof(options[0]);
 
@@ -115,7 +119,7 @@ static int parse_build(int argc, char **argv, struct build_options *o)
     }
 
     for (size_t k = 0; k < option_count; k++) {
-        if (options[k].target == &o->cmdline)
+        if (options[k].target == &o->cmdline || options[k].target == &o->protocol)
             continue;
         if (!*options[k].target)
             return usage_error("build: missing %s", options[k].short_name
@@ -126,6 +130,10 @@ static int parse_build(int argc, char **argv, struct build_options *o)
     }
     if (!o->cmdline)
         o->cmdline = "";
+    uint32_t kind;
+    if (o->protocol && !kernel_kind_from_name(o->protocol, &kind))
+        return usage_error("build: unknown --protocol '%s' (expected one of " KERNEL_KIND_NAMES ")",
+                           o->protocol);
     return EXIT_OK;
 }
 

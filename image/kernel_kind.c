@@ -1,0 +1,281 @@
+/*
+ * kernel_kind.c - decide a kernel's boot protocol; check Multiboot2 headers.
+ *
+ * The numbers are those of the Multiboot2 specification 2.0, section 3.1
+ * ("OS image format"), of GNU Multiboot 0.6.96, section 3.1, and of the
+ * Linux x86 boot protocol; kernel_kind.h says which is which.
+ */
+#include "kernel_kind.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "byte_order.h"
+#include "elf_check.h"
+
+static const char *const kind_names[KERNEL_KIND_COUNT] = {
+    [KERNEL_KIND_BOOTSTACK] = "bootstack",
+    [KERNEL_KIND_MULTIBOOT2] = "multiboot2",
+    [KERNEL_KIND_MULTIBOOT1] = "multiboot1",
+    [KERNEL_KIND_LINUX] = "linux",
+};
+
+const char *kernel_kind_name(uint32_t kind)
+{
+    return kind < KERNEL_KIND_COUNT ? kind_names[kind] : "unknown";
+}
+
+bool kernel_kind_from_name(const char *name, uint32_t *kind)
+{
+    for (uint32_t k = 0; k < KERNEL_KIND_COUNT; k++) {
+        if (strcmp(name, kind_names[k]) == 0) {
+            *kind = k;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Multiboot2 3.1.2 / Multiboot 3.1.1: magic, then fields whose sum with the
+ * magic and the checksum is 0 mod 2^32. */
+long multiboot2_header_find(const uint8_t *head, size_t len)
+{
+    /* magic, architecture, header_length, checksum */
+    for (size_t at = 0; at + 16 <= len && at < MULTIBOOT2_SEARCH_BYTES;
+         at += MULTIBOOT2_HEADER_ALIGN) {
+        if (get_le32(head + at) != MULTIBOOT2_HEADER_MAGIC)
+            continue;
+        uint32_t sum = get_le32(head + at) + get_le32(head + at + 4) + get_le32(head + at + 8) +
+                       get_le32(head + at + 12);
+        if (sum == 0)
+            return (long)at;
+    }
+    return -1;
+}
+
+long multiboot1_header_find(const uint8_t *head, size_t len)
+{
+    /* magic, flags, checksum */
+    for (size_t at = 0; at + 12 <= len && at < MULTIBOOT1_SEARCH_BYTES;
+         at += MULTIBOOT1_HEADER_ALIGN) {
+        if (get_le32(head + at) != MULTIBOOT1_HEADER_MAGIC)
+            continue;
+        if (get_le32(head + at) + get_le32(head + at + 4) + get_le32(head + at + 8) == 0)
+            return (long)at;
+    }
+    return -1;
+}
+
+static bool is_linux_bzimage(const uint8_t *head, size_t len)
+{
+    return len >= LINUX_HEADER_MAGIC_OFFSET + 4 &&
+           get_le16(head + LINUX_BOOT_FLAG_OFFSET) == LINUX_BOOT_FLAG &&
+           get_le32(head + LINUX_HEADER_MAGIC_OFFSET) == LINUX_HEADER_MAGIC;
+}
+
+uint32_t kernel_kind_detect(const uint8_t *head, size_t len)
+{
+    if (is_linux_bzimage(head, len))
+        return KERNEL_KIND_LINUX;
+    if (multiboot2_header_find(head, len) >= 0)
+        return KERNEL_KIND_MULTIBOOT2;
+    if (multiboot1_header_find(head, len) >= 0)
+        return KERNEL_KIND_MULTIBOOT1;
+    return KERNEL_KIND_BOOTSTACK;
+}
+
+/* ---- Multiboot2 header tags (Multiboot2 spec 3.1.3-3.1.12) --------------- */
+#define MB2_HEADER_SIZE 16
+#define MB2_TAG_HEADER_SIZE 8         /* u16 type, u16 flags, u32 size */
+#define MB2_TAG_OPTIONAL 1u           /* flags bit 0: the loader may ignore the tag */
+#define MB2_TAG_END 0                 /* 3.1.3 */
+#define MB2_TAG_INFORMATION_REQUEST 1 /* 3.1.4: u32 mbi_tag_types[] */
+#define MB2_TAG_ADDRESS 2          /* 3.1.5: header_addr, load_addr, load_end_addr, bss_end_addr */
+#define MB2_TAG_ENTRY_ADDRESS 3    /* 3.1.6: entry_addr */
+#define MB2_TAG_CONSOLE_FLAGS 4    /* 3.1.8 */
+#define MB2_TAG_FRAMEBUFFER 5      /* 3.1.9: width, height, depth */
+#define MB2_TAG_MODULE_ALIGNMENT 6 /* 3.1.10: modules page-aligned */
+#define MB2_TAG_RELOCATABLE 10     /* 3.1.12: min_addr, max_addr, align, preference */
+#define MB2_ADDRESS_TAG_SIZE 24
+#define MB2_ENTRY_TAG_SIZE 12
+/* 3.1.5: load_addr -1 is not a placement this loader implements. */
+#define MB2_LOAD_ADDR_UNSET 0xFFFFFFFFu
+
+/* Information tags (3.6) stage 2 writes for every Multiboot2 kernel: what a
+ * required information request may name. */
+static const uint32_t provided_information[] = {
+    1, /* 3.6.3 boot command line */
+    2, /* 3.6.4 boot loader name */
+    3, /* 3.6.5 modules (one tag per module; none without modules) */
+    4, /* 3.6.6 basic memory information */
+    5, /* 3.6.7 BIOS boot device */
+    6, /* 3.6.8 memory map */
+};
+
+static bool information_provided(uint32_t type)
+{
+    for (size_t i = 0; i < sizeof(provided_information) / sizeof(provided_information[0]); i++)
+        if (provided_information[i] == type)
+            return true;
+    return false;
+}
+
+unsigned multiboot2_check(const uint8_t *head, size_t head_len, uint64_t file_size,
+                          struct problems *p, struct multiboot2_load *load)
+{
+    unsigned before = p->count;
+    long found = multiboot2_header_find(head, head_len);
+    if (found < 0) {
+        problem(p,
+                "has no Multiboot2 header (magic 0x%08X with a valid checksum, 8-byte "
+                "aligned in the first 32 KiB): pass a Multiboot2 kernel or another --protocol",
+                MULTIBOOT2_HEADER_MAGIC);
+        return p->count - before;
+    }
+    size_t at = (size_t)found;
+    uint32_t architecture = get_le32(head + at + 4);
+    uint32_t header_length = get_le32(head + at + 8);
+    if (architecture != MULTIBOOT2_ARCHITECTURE_I386)
+        problem(p,
+                "Multiboot2 header: architecture %" PRIu32 " is not 0 (i386 protected mode), "
+                "the only one a BIOS loader can start",
+                architecture);
+    if (header_length < MB2_HEADER_SIZE + MB2_TAG_HEADER_SIZE || at + header_length > head_len) {
+        problem(p,
+                "Multiboot2 header: header_length %" PRIu32 " does not hold the header and "
+                "its end tag within the file's first %zu bytes",
+                header_length, head_len);
+        return p->count - before;
+    }
+
+    bool have_address = false, have_entry = false, ended = false;
+    uint32_t header_addr = 0, load_addr = 0, load_end_addr = 0, bss_end_addr = 0, entry = 0;
+    for (size_t t = at + MB2_HEADER_SIZE; t + MB2_TAG_HEADER_SIZE <= at + header_length;) {
+        uint16_t type = get_le16(head + t);
+        bool optional = get_le16(head + t + 2) & MB2_TAG_OPTIONAL;
+        uint32_t size = get_le32(head + t + 4);
+        if (size < MB2_TAG_HEADER_SIZE || t + size > at + header_length) {
+            problem(p,
+                    "Multiboot2 header: the tag of type %u at offset 0x%zX has size %" PRIu32
+                    ", which does not fit in the header",
+                    type, t, size);
+            return p->count - before;
+        }
+        if (type == MB2_TAG_END) {
+            ended = true;
+            break;
+        }
+        switch (type) {
+        case MB2_TAG_INFORMATION_REQUEST:
+            for (uint32_t i = MB2_TAG_HEADER_SIZE; i + 4 <= size; i += 4) {
+                uint32_t wanted = get_le32(head + t + i);
+                if (!optional && !information_provided(wanted))
+                    problem(p,
+                            "Multiboot2 header: the information request requires tag type "
+                            "%" PRIu32 ", which this loader does not provide (it gives types "
+                            "1-6: command line, loader name, modules, basic memory, boot "
+                            "device, memory map): mark the request optional (flags bit 0)",
+                            wanted);
+            }
+            break;
+        case MB2_TAG_ADDRESS:
+            if (size < MB2_ADDRESS_TAG_SIZE) {
+                problem(p, "Multiboot2 header: the address tag is %" PRIu32 " bytes, not %d", size,
+                        MB2_ADDRESS_TAG_SIZE);
+                break;
+            }
+            have_address = true;
+            header_addr = get_le32(head + t + 8);
+            load_addr = get_le32(head + t + 12);
+            load_end_addr = get_le32(head + t + 16);
+            bss_end_addr = get_le32(head + t + 20);
+            break;
+        case MB2_TAG_ENTRY_ADDRESS:
+            if (size < MB2_ENTRY_TAG_SIZE) {
+                problem(p, "Multiboot2 header: the entry address tag is %" PRIu32 " bytes, not %d",
+                        size, MB2_ENTRY_TAG_SIZE);
+                break;
+            }
+            have_entry = true;
+            entry = get_le32(head + t + 8);
+            break;
+        case MB2_TAG_CONSOLE_FLAGS:    /* we leave the VGA text console as the BIOS set it */
+        case MB2_TAG_MODULE_ALIGNMENT: /* modules are always page-aligned */
+        case MB2_TAG_RELOCATABLE:      /* loaded where the address tag says: allowed */
+            break;
+        case MB2_TAG_FRAMEBUFFER:
+            if (!optional)
+                problem(p, "Multiboot2 header: the framebuffer tag (3.1.9) is required, but this "
+                           "loader sets no video mode: mark it optional (flags bit 0)");
+            break;
+        default:
+            if (!optional)
+                problem(p,
+                        "Multiboot2 header: the required tag of type %u is not supported by "
+                        "this loader (EFI tags, for instance): mark it optional (flags bit 0)",
+                        type);
+            break;
+        }
+        t += (size + MULTIBOOT2_HEADER_ALIGN - 1) & ~(size_t)(MULTIBOOT2_HEADER_ALIGN - 1);
+    }
+    if (!ended)
+        problem(p, "Multiboot2 header: no end tag (type 0, size 8) within header_length");
+
+    if (!have_address) {
+        problem(p, "Multiboot2 header: no address tag: this loader places Multiboot2 kernels by "
+                   "their address and entry address tags (3.1.5, 3.1.6) and does not load their "
+                   "ELF program headers yet: add both tags");
+        return p->count - before;
+    }
+    if (!have_entry)
+        problem(p, "Multiboot2 header: an address tag but no entry address tag (3.1.6): add one");
+
+    /* 3.1.5: the file is loaded from (header offset - (header_addr - load_addr)). */
+    uint64_t end_of_file_part = 0;
+    if (load_addr == MB2_LOAD_ADDR_UNSET || load_addr > header_addr ||
+        header_addr - load_addr > at) {
+        problem(p,
+                "Multiboot2 address tag: load_addr 0x%" PRIX32 " and header_addr 0x%" PRIX32
+                " put the start of the file's text before its first byte",
+                load_addr, header_addr);
+        return p->count - before;
+    }
+    uint32_t file_offset = (uint32_t)at - (header_addr - load_addr);
+    if (load_end_addr == 0)
+        end_of_file_part = (uint64_t)load_addr + (file_size - file_offset);
+    else
+        end_of_file_part = load_end_addr;
+    if (end_of_file_part < load_addr || end_of_file_part - load_addr > file_size - file_offset) {
+        problem(p,
+                "Multiboot2 address tag: load_end_addr 0x%" PRIX32 " lies beyond the end of "
+                "the file",
+                load_end_addr);
+        return p->count - before;
+    }
+    uint64_t end = bss_end_addr == 0 ? end_of_file_part : bss_end_addr;
+    if (end < end_of_file_part)
+        problem(p,
+                "Multiboot2 address tag: bss_end_addr 0x%" PRIX32 " lies below "
+                "load_end_addr",
+                bss_end_addr);
+    if (load_addr < KERNEL_MIN_ADDRESS)
+        problem(p,
+                "Multiboot2 address tag: load_addr 0x%" PRIX32 " is below 1 MiB, where the "
+                "BIOS and this loader live: link the kernel at or above 0x%X",
+                load_addr, KERNEL_MIN_ADDRESS);
+    if (end > KERNEL_ADDRESS_LIMIT - 1)
+        problem(p, "Multiboot2 address tag: the kernel ends at 0x%" PRIX64 ", above 4 GiB", end);
+    if (have_entry && (entry < load_addr || entry >= end_of_file_part))
+        problem(p,
+                "Multiboot2 entry address 0x%" PRIX32 " lies outside the loaded bytes "
+                "0x%" PRIX32 "-0x%" PRIX64,
+                entry, load_addr, end_of_file_part);
+    if (load) {
+        load->file_offset = file_offset;
+        load->load_addr = load_addr;
+        load->load_end_addr = (uint32_t)end_of_file_part;
+        load->bss_end_addr = (uint32_t)end;
+        load->entry_addr = entry;
+    }
+    return p->count - before;
+}

@@ -1,0 +1,245 @@
+; probe.asm - a Multiboot kernel that reports the machine state it was
+; started in and the information structure it was given, for
+; tests/test_multiboot2.py to check against the specification.
+;
+; It is started in 32-bit protected mode (Multiboot2 specification 2.0,
+; 3.3) and prints on COM1, one "probe:" line each:
+;   probe: eax=XXXXXXXX ebx=XXXXXXXX eflags=XXXXXXXX cr0=XXXXXXXX
+;   probe: cs=XXXX ds=XXXX es=XXXX fs=XXXX gs=XXXX ss=XXXX
+;   probe: descriptor XXXX=XXXXXXXXXXXXXXXX        (one per segment register,
+;                                                  read from the GDT by SGDT)
+;   probe: a20 on|off
+;   probe: information XX XX ...                   (total_size bytes at EBX)
+;   probe: done
+; then exits through isa-debug-exit (0x10). The test, not the probe, judges
+; the values: the probe only has to read them before it changes anything.
+; A flat binary placed by the header's address and entry address tags.
+
+LOAD_ADDRESS            equ 0x100000
+MULTIBOOT2_MAGIC        equ 0xE85250D6
+ARCHITECTURE_I386       equ 0
+TAG_ADDRESS             equ 2
+TAG_ENTRY_ADDRESS       equ 3
+TAG_END                 equ 0
+COM1                    equ 0x3F8
+COM1_LINE_STATUS        equ COM1 + 5
+  TRANSMIT_EMPTY        equ 0x20
+DEBUG_EXIT_PORT         equ 0xF4
+EXIT_SUCCESS            equ 0x10
+; Two addresses that differ only in bit 20: with the A20 gate closed,
+; the second one would reach the first.
+A20_LOW_PROBE           equ 0x200000
+A20_HIGH_PROBE          equ 0x300000
+SELECTOR_INDEX_MASK     equ 0xFFF8      ; a selector without its RPL and TI bits
+
+bits 32
+org LOAD_ADDRESS
+
+multiboot2_header:
+    dd MULTIBOOT2_MAGIC
+    dd ARCHITECTURE_I386
+    dd header_end - multiboot2_header
+    dd -(MULTIBOOT2_MAGIC + ARCHITECTURE_I386 + (header_end - multiboot2_header))
+align 8, db 0
+    dw TAG_ADDRESS, 0
+    dd 24
+    dd multiboot2_header
+    dd LOAD_ADDRESS
+    dd 0
+    dd bss_end
+align 8, db 0
+    dw TAG_ENTRY_ADDRESS, 0
+    dd 12
+    dd start
+align 8, db 0
+    dw TAG_END, 0
+    dd 8
+header_end:
+
+start:
+    ; Read what the loader left before an instruction changes it.
+    mov [entry_eax], eax
+    mov [entry_ebx], ebx
+    mov esp, stack_top
+    pushfd
+    pop dword [entry_eflags]
+    mov eax, cr0
+    mov [entry_cr0], eax
+    mov [entry_cs], cs
+    mov [entry_ds], ds
+    mov [entry_es], es
+    mov [entry_fs], fs
+    mov [entry_gs], gs
+    mov [entry_ss], ss
+    sgdt [gdt_register]
+
+    mov esi, eax_text
+    mov eax, [entry_eax]
+    call print_labelled_hex32
+    mov esi, ebx_text
+    mov eax, [entry_ebx]
+    call print_labelled_hex32
+    mov esi, eflags_text
+    mov eax, [entry_eflags]
+    call print_labelled_hex32
+    mov esi, cr0_text
+    mov eax, [entry_cr0]
+    call print_labelled_hex32
+    call print_newline
+
+    ; Each segment register: its selector, then the descriptor it names.
+    mov ebx, segment_names
+    mov edi, entry_cs
+.next_segment:
+    mov esi, descriptor_text
+    call print
+    mov esi, ebx
+    call print
+    mov al, '='
+    call print_char
+    movzx eax, word [edi]
+    call print_hex16
+    mov al, '='
+    call print_char
+    movzx eax, word [edi]
+    and eax, SELECTOR_INDEX_MASK
+    add eax, [gdt_register + 2]         ; the GDT's linear base
+    push eax
+    mov eax, [eax + 4]                  ; the descriptor's high dword first
+    call print_hex32
+    pop eax
+    mov eax, [eax]
+    call print_hex32
+    call print_newline
+    add ebx, 3                          ; "cs", 0 and so on
+    add edi, 2
+    cmp edi, entry_ss + 2
+    jne .next_segment
+
+    mov esi, a20_text
+    call print
+    mov dword [A20_LOW_PROBE], 0x11111111
+    mov dword [A20_HIGH_PROBE], 0x22222222
+    mov esi, on_text
+    cmp dword [A20_LOW_PROBE], 0x11111111
+    je .a20_known
+    mov esi, off_text
+.a20_known:
+    call print
+    call print_newline
+
+    ; The information structure, byte by byte: its first dword is its size.
+    mov esi, information_text
+    call print
+    mov esi, [entry_ebx]
+    mov ecx, [esi]
+.next_byte:
+    mov al, ' '
+    call print_char
+    lodsb
+    call print_hex8
+    loop .next_byte
+    call print_newline
+
+    mov esi, done_text
+    call print
+    call print_newline
+    mov al, EXIT_SUCCESS
+    out DEBUG_EXIT_PORT, al
+.halt:
+    hlt
+    jmp .halt
+
+; print_labelled_hex32: the text at ESI, then EAX in hex.
+print_labelled_hex32:
+    call print
+    jmp print_hex32
+
+print_hex32:
+    push eax
+    shr eax, 16
+    call print_hex16
+    pop eax
+print_hex16:
+    push eax
+    shr eax, 8
+    call print_hex8
+    pop eax
+print_hex8:
+    push eax
+    shr al, 4
+    call print_hex_digit
+    pop eax
+print_hex_digit:
+    push eax
+    and al, 0x0F
+    add al, '0'
+    cmp al, '9'
+    jbe .digit
+    add al, 'a' - '9' - 1
+.digit:
+    call print_char
+    pop eax
+    ret
+
+print_newline:
+    mov al, 13
+    call print_char
+    mov al, 10
+print_char:
+    push edx
+    push eax
+    mov dx, COM1_LINE_STATUS
+.wait:
+    in al, dx
+    test al, TRANSMIT_EMPTY
+    jz .wait
+    pop eax
+    mov dx, COM1
+    out dx, al
+    pop edx
+    ret
+
+; print: the NUL-terminated string at ESI.
+print:
+    push esi
+    push eax
+.next:
+    lodsb
+    test al, al
+    jz .done
+    call print_char
+    jmp .next
+.done:
+    pop eax
+    pop esi
+    ret
+
+eax_text:           db "probe: eax=", 0
+ebx_text:           db " ebx=", 0
+eflags_text:        db " eflags=", 0
+cr0_text:           db " cr0=", 0
+descriptor_text:    db "probe: segment ", 0
+segment_names:      db "cs", 0, "ds", 0, "es", 0, "fs", 0, "gs", 0, "ss", 0
+a20_text:           db "probe: a20 ", 0
+on_text:            db "on", 0
+off_text:           db "off", 0
+information_text:   db "probe: information", 0
+done_text:          db "probe: done", 0
+
+section .bss align=16
+entry_eax:      resd 1
+entry_ebx:      resd 1
+entry_eflags:   resd 1
+entry_cr0:      resd 1
+entry_cs:       resw 1                  ; the six selectors in this order
+entry_ds:       resw 1
+entry_es:       resw 1
+entry_fs:       resw 1
+entry_gs:       resw 1
+entry_ss:       resw 1
+gdt_register:   resb 6
+alignb 16
+stack:          resb 4096
+stack_top:
+bss_end:

@@ -1,0 +1,123 @@
+"""Multiboot kernels for the tests: the NASM kernels in tests/multiboot/
+assembled, small Multiboot2 files made up byte by byte, and a reader of
+the Multiboot2 information structure a kernel was given.
+
+The numbers are those of the Multiboot2 specification 2.0: header and
+header tags in section 3.1, the information structure in 3.6.
+"""
+import struct
+
+from support.paths import BUILD, ROOT
+from support.tools import run_tool
+
+SOURCE_DIR = ROOT / "tests" / "multiboot"
+LOAD_ADDRESS = 0x100000
+
+HEADER_MAGIC = 0xE85250D6           # 3.1.2
+LOADER_MAGIC = 0x36D76289           # 3.3: EAX at the entry
+ALIGN = 8                           # every header and information tag
+TAG_END = 0
+TAG_INFORMATION_REQUEST = 1
+TAG_ADDRESS = 2
+TAG_ENTRY_ADDRESS = 3
+TAG_FRAMEBUFFER = 5
+TAG_OPTIONAL = 1                    # header tag flags bit 0
+
+# Information tag types (3.6).
+INFO_END = 0
+INFO_CMDLINE = 1
+INFO_LOADER_NAME = 2
+INFO_BASIC_MEMORY = 4
+INFO_BOOT_DEVICE = 5
+INFO_MEMORY_MAP = 6
+
+# A 32-bit "cli; hlt; jmp $-1": where a made-up kernel stops, should it run.
+HALT_CODE = b"\xfa\xf4\xeb\xfd"
+
+
+def assemble(name, out_dir):
+    """nasm -f bin tests/multiboot/NAME.asm; returns the flat binary's path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / f"{name}.bin"
+    run_tool(["nasm", "-f", "bin", "-o", out, SOURCE_DIR / f"{name}.asm"])
+    return out
+
+
+def mkimage_build(mkimage, kernel, out, *extra):
+    """An image of the built loader and `kernel`, with mkimage options `extra`."""
+    run_tool([mkimage, "build", "--stage1", BUILD / "bootloader" / "stage1.bin",
+              "--stage2", BUILD / "bootloader" / "stage2.bin", "--kernel", kernel,
+              "-o", out, *extra])
+    return out
+
+
+def _pad(data):
+    return data + bytes(-len(data) % ALIGN)
+
+
+def tag(tag_type, payload=b"", optional=False):
+    """One header tag, padded to the next 8-byte boundary."""
+    return _pad(struct.pack("<HHI", tag_type, TAG_OPTIONAL if optional else 0,
+                            8 + len(payload)) + payload)
+
+
+def address_tag(header_addr, load_addr, load_end_addr=0, bss_end_addr=0):
+    return tag(TAG_ADDRESS, struct.pack("<IIII", header_addr, load_addr, load_end_addr,
+                                        bss_end_addr))
+
+
+def entry_tag(entry):
+    return tag(TAG_ENTRY_ADDRESS, struct.pack("<I", entry))
+
+
+def header(tags, architecture=0):
+    """A Multiboot2 header with `tags` (bytes) and an end tag."""
+    body = tags + tag(TAG_END)
+    length = 16 + len(body)
+    checksum = -(HEADER_MAGIC + architecture + length) & 0xFFFFFFFF
+    return struct.pack("<IIII", HEADER_MAGIC, architecture, length, checksum) + body
+
+
+def flat_kernel(extra_tags=b"", load_addr=LOAD_ADDRESS, placed=True):
+    """A flat Multiboot2 file: its header at offset 0, then HALT_CODE.
+    With `placed`, address and entry address tags load it at `load_addr`."""
+    def build(entry_offset):
+        tags = extra_tags
+        if placed:
+            tags = address_tag(load_addr, load_addr) + entry_tag(load_addr + entry_offset) + tags
+        return header(tags)
+    entry_offset = len(build(0))
+    return build(entry_offset) + HALT_CODE
+
+
+def multiboot1_kernel(flags=0):
+    """A file with nothing but a Multiboot 1 header (GNU Multiboot 0.6.96,
+    3.1.1: magic, flags, checksum) at offset 0."""
+    magic = 0x1BADB002
+    return struct.pack("<III", magic, flags, -(magic + flags) & 0xFFFFFFFF) + HALT_CODE
+
+
+def linux_bzimage(extra=b""):
+    """The first bytes of a bzImage as the Linux x86 boot protocol has them:
+    0xAA55 at 0x1FE, "HdrS" at 0x202; `extra` follows from 0x1000."""
+    data = bytearray(0x1000)
+    struct.pack_into("<H", data, 0x1FE, 0xAA55)
+    data[0x202:0x206] = b"HdrS"
+    return bytes(data) + extra
+
+
+def information_tags(data):
+    """[(type, payload)] of a Multiboot2 information structure (3.6.1),
+    checking its frame: total_size, 8-byte alignment, the end tag last."""
+    total_size, reserved = struct.unpack_from("<II", data)
+    assert total_size == len(data) and reserved == 0, (total_size, len(data), reserved)
+    tags, at = [], 8
+    while True:
+        assert at % ALIGN == 0, f"tag at offset {at} is not 8-byte aligned"
+        tag_type, size = struct.unpack_from("<II", data, at)
+        assert size >= 8 and at + size <= total_size, (tag_type, size, at)
+        tags.append((tag_type, data[at + 8:at + size]))
+        at += -(-size // ALIGN) * ALIGN
+        if tag_type == INFO_END:
+            assert size == 8 and at == total_size, (size, at, total_size)
+            return tags

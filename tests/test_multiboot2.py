@@ -1,0 +1,216 @@
+"""Multiboot2 kernels (Multiboot2 specification 2.0) through mkimage and
+stage 2.
+
+Two NASM kernels from tests/multiboot/, neither sharing code with ours:
+  tutorial.asm  written as OS tutorials write one: it checks the magic and
+                CPUID, builds its own page tables, enters long mode and
+                greets on the VGA text screen and on COM1;
+  probe.asm     prints the machine state it was started in and the
+                information structure it got, byte for byte; the checks
+                against the specification are made here.
+Both are flat binaries placed by their address and entry address tags.
+Every way stage 2 refuses a Multiboot2 kernel is provoked too (with
+mkimage --force, which writes what mkimage itself would refuse).
+"""
+import re
+import struct
+
+import pytest
+
+from support import multiboot as mb
+from support.foreign_kernel import make_image
+from support.loader_lines import LOADER_HALTED
+from support.paths import KERNEL_ELF
+from support.qemu import KERNEL_EXIT_SUCCESS, boot
+
+MACHINES = ["pc", "q35"]
+MEMORY_SIZES = ["128M", "4G"]
+BOOT_TIMEOUT_SECONDS = 60
+SETTLE_SECONDS = 0.5
+
+GREETING = "tutorial kernel: hello from 64-bit long mode"
+VGA_TEXT = 0xB8000
+VGA_ATTRIBUTE = 0x0A                     # tutorial.asm GREEN_ON_BLACK
+CMDLINE = 'probe  a=1 "quoted" \\ end'   # two spaces, quotes, a backslash: byte for byte
+
+# Descriptor bits (Intel SDM Vol. 3A, 3.4.5): granularity, default size,
+# present, descriptor type (code/data), and the type field's bits.
+DESC_G = 1 << 55
+DESC_DB = 1 << 54
+DESC_L = 1 << 53
+DESC_P = 1 << 47
+DESC_S = 1 << 44
+DESC_CODE = 1 << 43
+DESC_READ_WRITE = 1 << 41               # code: readable; data: writable
+EFLAGS_IF = 1 << 9
+EFLAGS_VM = 1 << 17
+CR0_PE = 1 << 0
+CR0_PG = 1 << 31
+
+MEMORY_ENTRY_LINE = re.compile(
+    r"^stage2: memory map entry: base 0x([0-9a-f]{16}), length 0x([0-9a-f]{16}), type (\d+)$",
+    re.M)
+
+
+@pytest.fixture(scope="module")
+def kernels(tmp_path_factory):
+    out = tmp_path_factory.mktemp("multiboot2")
+    return {name: mb.assemble(name, out) for name in ("tutorial", "probe")}
+
+
+def boot_until_halt_or_exit(image, **kwargs):
+    return boot(image, until=re.escape(LOADER_HALTED), settle=SETTLE_SECONDS,
+                timeout=BOOT_TIMEOUT_SECONDS, **kwargs)
+
+
+@pytest.mark.parametrize("machine", MACHINES)
+def test_tutorial_kernel_reaches_long_mode(mkimage, kernels, tmp_path, machine):
+    image = make_image(mkimage, kernels["tutorial"], tmp_path / "tutorial.img")
+    result = boot_until_halt_or_exit(image, machine=machine)
+    assert result.exit_code == KERNEL_EXIT_SUCCESS, result.describe()
+    assert re.search(r"^stage2: Multiboot2 kernel: loads at 0x00100000-0x[0-9a-f]{8}, "
+                     r"entry 0x[0-9a-f]{8}$", result.serial.replace("\r", ""), re.M), \
+        result.describe()
+    assert GREETING in result.serial, result.describe()
+
+
+def vga_text(xp_output):
+    """The characters and attributes of `xp /Nhx` output, as (char, attribute)."""
+    cells = []
+    for line in xp_output.splitlines():
+        _, _, words = line.partition(":")
+        cells += [int(word, 16) for word in words.split()]
+    return [(chr(cell & 0xFF), cell >> 8) for cell in cells]
+
+
+def test_tutorial_kernel_writes_the_vga_text_buffer(mkimage, kernels, tmp_path):
+    """The screen, not only COM1: QEMU's monitor reads the text buffer
+    after the kernel has halted (no isa-debug-exit device, so its exit
+    request does nothing and it stays in its halt loop)."""
+    image = make_image(mkimage, kernels["tutorial"], tmp_path / "tutorial.img")
+    command = f"xp /{len(GREETING)}hx {VGA_TEXT:#x}"
+    result = boot(image, until=re.escape(GREETING), settle=SETTLE_SECONDS,
+                  timeout=BOOT_TIMEOUT_SECONDS, debug_exit=False, monitor_commands=[command])
+    assert result.monitor, result.describe()
+    cells = vga_text(result.monitor[command])
+    assert "".join(char for char, _ in cells) == GREETING, result.monitor[command]
+    assert {attribute for _, attribute in cells} == {VGA_ATTRIBUTE}, result.monitor[command]
+
+
+def probe_values(serial):
+    serial = serial.replace("\r", "")
+    state = dict(re.findall(r"(eax|ebx|eflags|cr0)=([0-9a-f]{8})", serial))
+    state = {name: int(value, 16) for name, value in state.items()}
+    segments = {name: (int(selector, 16), int(descriptor, 16)) for name, selector, descriptor in
+                re.findall(r"^probe: segment (\w\w)=([0-9a-f]{4})=([0-9a-f]{16})$", serial, re.M)}
+    a20 = re.search(r"^probe: a20 (\w+)$", serial, re.M)
+    information = re.search(r"^probe: information((?: [0-9a-f]{2})+)$", serial, re.M)
+    assert state and segments and a20 and information and "probe: done" in serial, serial
+    return state, segments, a20[1], bytes(int(b, 16) for b in information[1].split())
+
+
+def descriptor_base_and_limit(descriptor):
+    base = ((descriptor >> 16) & 0xFFFFFF) | (((descriptor >> 56) & 0xFF) << 24)
+    limit = (descriptor & 0xFFFF) | (((descriptor >> 48) & 0xF) << 16)
+    if descriptor & DESC_G:
+        limit = (limit << 12) | 0xFFF
+    return base, limit
+
+
+def usable_ram_holding(entries, address):
+    for base, length, kind in entries:
+        if kind == 1 and base <= address < base + length:
+            return base, base + length
+    return None
+
+
+@pytest.mark.parametrize("memory", MEMORY_SIZES)
+@pytest.mark.parametrize("machine", MACHINES)
+def test_probe_sees_the_multiboot2_machine_state_and_information(mkimage, kernels, tmp_path,
+                                                                 machine, memory):
+    image = mb.mkimage_build(mkimage, kernels["probe"], tmp_path / "probe.img", "--cmdline", CMDLINE)
+    result = boot_until_halt_or_exit(image, machine=machine, memory=memory)
+    assert result.exit_code == KERNEL_EXIT_SUCCESS, result.describe()
+    state, segments, a20, information = probe_values(result.serial)
+
+    # 3.3 "I386 machine state".
+    assert state["eax"] == mb.LOADER_MAGIC
+    assert state["ebx"] % mb.ALIGN == 0 and state["ebx"] + len(information) <= 1 << 32
+    assert not state["eflags"] & (EFLAGS_IF | EFLAGS_VM), hex(state["eflags"])
+    assert state["cr0"] & CR0_PE and not state["cr0"] & CR0_PG, hex(state["cr0"])
+    assert a20 == "on"
+    assert sorted(segments) == ["cs", "ds", "es", "fs", "gs", "ss"]
+    for name, (_, descriptor) in segments.items():
+        assert descriptor_base_and_limit(descriptor) == (0, 0xFFFFFFFF), (name, hex(descriptor))
+        assert descriptor & DESC_P and descriptor & DESC_S and descriptor & DESC_DB, name
+        assert not descriptor & DESC_L, name
+        assert bool(descriptor & DESC_CODE) == (name == "cs"), name
+        assert descriptor & DESC_READ_WRITE, name       # code readable, data writable
+
+    # 3.6: every tag, against what the loader printed and was given.
+    tags = mb.information_tags(information)
+    types = [tag_type for tag_type, _ in tags]
+    assert types == [mb.INFO_CMDLINE, mb.INFO_LOADER_NAME, mb.INFO_BASIC_MEMORY,
+                     mb.INFO_BOOT_DEVICE, mb.INFO_MEMORY_MAP, mb.INFO_END], types
+    payload = dict(tags)
+    assert payload[mb.INFO_CMDLINE] == CMDLINE.encode() + b"\0"
+    assert payload[mb.INFO_LOADER_NAME] == b"bootstack stage 2\0"
+
+    printed = [(int(base, 16), int(length, 16), int(kind))
+               for base, length, kind in MEMORY_ENTRY_LINE.findall(result.serial.replace("\r", ""))]
+    assert printed, result.describe()
+    entry_size, entry_version = struct.unpack_from("<II", payload[mb.INFO_MEMORY_MAP])
+    assert (entry_size, entry_version) == (24, 0)
+    entries = payload[mb.INFO_MEMORY_MAP][8:]
+    assert len(entries) == 24 * len(printed)
+    given = [struct.unpack_from("<QQII", entries, 24 * i) for i in range(len(printed))]
+    assert [(base, length, kind) for base, length, kind, _ in given] == printed
+    assert all(reserved == 0 for *_, reserved in given)
+
+    mem_lower, mem_upper = struct.unpack("<II", payload[mb.INFO_BASIC_MEMORY])
+    lower = usable_ram_holding(printed, 0)
+    upper = usable_ram_holding(printed, mb.LOAD_ADDRESS)
+    assert mem_lower == min(lower[1], 0xA0000) // 1024
+    assert mem_upper == (min(upper[1], 1 << 32) - mb.LOAD_ADDRESS) // 1024
+
+    biosdev, partition, sub_partition = struct.unpack("<III", payload[mb.INFO_BOOT_DEVICE])
+    assert (biosdev, partition, sub_partition) == (0x80, 0xFFFFFFFF, 0xFFFFFFFF)
+
+
+# ---- Refusals at boot ---------------------------------------------------------
+
+def refused(mkimage, kernel_bytes, tmp_path, *extra):
+    kernel = tmp_path / "kernel.bin"
+    kernel.write_bytes(kernel_bytes)
+    image = mb.mkimage_build(mkimage, kernel, tmp_path / "refused.img", "--force", *extra)
+    result = boot_until_halt_or_exit(image)
+    assert result.still_running and LOADER_HALTED in result.serial, result.describe()
+    return result.serial
+
+
+def test_loader_refuses_a_multiboot2_image_without_the_header(mkimage, tmp_path):
+    serial = refused(mkimage, KERNEL_ELF.read_bytes(), tmp_path, "--protocol", "multiboot2")
+    assert "stage2: error: the image records a Multiboot2 kernel, but the kernel has no " \
+           "Multiboot2 header in its first 32 KiB" in serial, serial
+
+
+def test_loader_refuses_a_multiboot2_kernel_without_address_tags(mkimage, tmp_path):
+    serial = refused(mkimage, mb.flat_kernel(placed=False), tmp_path)
+    assert "stage2: error: the Multiboot2 header has no address tag and entry address tag" \
+        in serial, serial
+
+
+def test_loader_refuses_a_multiboot2_kernel_below_1_mib(mkimage, tmp_path):
+    serial = refused(mkimage, mb.flat_kernel(load_addr=0x8000), tmp_path)
+    assert "stage2: error: the Multiboot2 address tag places the kernel outside its file, " \
+           "below 1 MiB" in serial, serial
+
+
+def test_loader_refuses_multiboot2_tags_beyond_the_header(mkimage, tmp_path):
+    kernel = bytearray(mb.flat_kernel())
+    length = struct.unpack_from("<I", kernel, 8)[0]
+    short = length - 8                      # the end tag now lies outside header_length
+    struct.pack_into("<II", kernel, 8, short, -(mb.HEADER_MAGIC + short) & 0xFFFFFFFF)
+    serial = refused(mkimage, bytes(kernel), tmp_path)
+    assert "stage2: error: the Multiboot2 header's tags run past its header_length" in serial, \
+        serial
