@@ -40,6 +40,18 @@ struct disk_address_packet {
 #define KERNEL_KIND_LINUX 3      /* the Linux x86 boot protocol (a bzImage) */
 #define KERNEL_KIND_COUNT 4
 
+/* Modules: files after the kernel on the disk, loaded for Multiboot kernels. */
+#define STAGE2_MODULES_MAX 8
+#define STAGE2_MODULE_STRING_MAX 128 /* including the terminating NUL */
+
+struct stage2_module {
+    uint32_t lba;
+    uint32_t sectors;
+    uint32_t size;
+    uint64_t checksum;
+    char string[STAGE2_MODULE_STRING_MAX];
+} __attribute__((packed));
+
 struct stage2_header {
     uint8_t jump[4];
     uint32_t magic;
@@ -51,6 +63,8 @@ struct stage2_header {
     uint64_t kernel_checksum;
     uint32_t kernel_kind; /* KERNEL_KIND_* */
     char cmdline[STAGE2_CMDLINE_MAX];
+    uint32_t module_count;
+    struct stage2_module modules[STAGE2_MODULES_MAX];
 } __attribute__((packed));
 
 #endif

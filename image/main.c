@@ -2,7 +2,8 @@
  * main.c - mkimage's command line.
  *
  *   mkimage build --stage1 FILE --stage2 FILE --kernel FILE
- *                 [--cmdline TEXT] [--protocol NAME] [--force] -o OUT
+ *                 [--cmdline TEXT] [--protocol NAME] [--module FILE[,STRING]]...
+ *                 [--force] -o OUT
  *   mkimage info IMAGE
  *   mkimage help
  *
@@ -23,7 +24,8 @@
 
 static const char usage_text[] =
     "usage: " PROGRAM_NAME " build --stage1 FILE --stage2 FILE --kernel FILE\n"
-    "                     [--cmdline TEXT] [--protocol NAME] [--force] -o OUT\n"
+    "                     [--cmdline TEXT] [--protocol NAME] [--module FILE[,STRING]]...\n"
+    "                     [--force] -o OUT\n"
     "       " PROGRAM_NAME " info IMAGE\n"
     "       " PROGRAM_NAME " help\n"
     "\n"
@@ -37,6 +39,9 @@ static const char usage_text[] =
     "  --cmdline TEXT  the kernel command line, at most 255 bytes (default: empty)\n"
     "  --protocol NAME the kernel's boot protocol, one of " KERNEL_KIND_NAMES ";\n"
     "                  default: detected (linux, multiboot2, multiboot1, else bootstack)\n"
+    "  --module FILE[,STRING]  a module for a Multiboot kernel, stored after the kernel\n"
+    "                  and loaded after it; STRING (default: the file's name) is\n"
+    "                  handed to the kernel with it; up to 8, in order\n"
     "  --force         write the image even if the kernel fails the checks of its kind\n"
     "                  (for testing the loader's own checks)\n"
     "  -o, --output OUT  the image file to write\n"
@@ -90,6 +95,22 @@ static int parse_build(int argc, char **argv, struct build_options *o)
             return WANTS_HELP;
         if (strcmp(arg, "--force") == 0) {
             o->force = true;
+            continue;
+        }
+        if (strcmp(arg, "--module") == 0 || strncmp(arg, "--module=", 9) == 0) {
+            const char *module = arg[8] == '=' ? arg + 9 : NULL;
+            if (!module) {
+                if (i + 1 >= argc)
+                    return usage_error("build: %s needs a value", arg);
+                module = argv[++i];
+            }
+            if (*module == '\0' || *module == ',')
+                return usage_error("build: --module '%s' names no file", module);
+            if (o->module_count == STAGE2_MODULES_MAX)
+                return usage_error("build: more than 8 --module options; stage 2 holds at most 8 "
+                                   "(STAGE2_MODULES_MAX): leave out '%s'",
+                                   module);
+            o->modules[o->module_count++] = module;
             continue;
         }
         for (size_t k = 0; k < option_count && !match; k++) {

@@ -13,6 +13,7 @@ Every way stage 2 refuses a Multiboot2 kernel is provoked too (with
 mkimage --force, which writes what mkimage itself would refuse).
 """
 import re
+import shutil
 import struct
 
 import pytest
@@ -22,11 +23,14 @@ from support.foreign_kernel import make_image
 from support.loader_lines import LOADER_HALTED
 from support.paths import KERNEL_ELF
 from support.qemu import KERNEL_EXIT_SUCCESS, boot
+from support.sources import LOADER_FIELDS_INC, nasm_value
 
 MACHINES = ["pc", "q35"]
 MEMORY_SIZES = ["128M", "4G"]
 BOOT_TIMEOUT_SECONDS = 60
 SETTLE_SECONDS = 0.5
+SECTOR = 512
+MIB = 1024 * 1024
 
 GREETING = "tutorial kernel: hello from 64-bit long mode"
 VGA_TEXT = 0xB8000
@@ -46,6 +50,13 @@ EFLAGS_IF = 1 << 9
 EFLAGS_VM = 1 << 17
 CR0_PE = 1 << 0
 CR0_PG = 1 << 31
+
+PAGE = 4096
+# Two modules: one of several sectors with every byte value, one of text
+# with a string of our own (the other's string defaults to its file name).
+MODULE_BYTES = bytes((i * 13 + i // 256) % 256 for i in range(5000))
+MODULE_TEXT = b"the second module\n"
+MODULE_STRING = "second  module, with args"
 
 MEMORY_ENTRY_LINE = re.compile(
     r"^stage2: memory map entry: base 0x([0-9a-f]{16}), length 0x([0-9a-f]{16}), type (\d+)$",
@@ -97,6 +108,13 @@ def test_tutorial_kernel_writes_the_vga_text_buffer(mkimage, kernels, tmp_path):
     assert {attribute for _, attribute in cells} == {VGA_ATTRIBUTE}, result.monitor[command]
 
 
+def module_files(tmp_path):
+    first, second = tmp_path / "pattern.bin", tmp_path / "text.txt"
+    first.write_bytes(MODULE_BYTES)
+    second.write_bytes(MODULE_TEXT)
+    return ["--module", str(first), "--module", f"{second},{MODULE_STRING}"]
+
+
 def probe_values(serial):
     serial = serial.replace("\r", "")
     state = dict(re.findall(r"(eax|ebx|eflags|cr0)=([0-9a-f]{8})", serial))
@@ -105,8 +123,10 @@ def probe_values(serial):
                 re.findall(r"^probe: segment (\w\w)=([0-9a-f]{4})=([0-9a-f]{16})$", serial, re.M)}
     a20 = re.search(r"^probe: a20 (\w+)$", serial, re.M)
     information = re.search(r"^probe: information((?: [0-9a-f]{2})+)$", serial, re.M)
+    modules = [bytes(int(b, 16) for b in found.split())
+               for found in re.findall(r"^probe: module((?: [0-9a-f]{2})*)$", serial, re.M)]
     assert state and segments and a20 and information and "probe: done" in serial, serial
-    return state, segments, a20[1], bytes(int(b, 16) for b in information[1].split())
+    return state, segments, a20[1], bytes(int(b, 16) for b in information[1].split()), modules
 
 
 def descriptor_base_and_limit(descriptor):
@@ -115,6 +135,12 @@ def descriptor_base_and_limit(descriptor):
     if descriptor & DESC_G:
         limit = (limit << 12) | 0xFFF
     return base, limit
+
+
+def printed_memory_map(serial):
+    """The memory map entries stage 2 printed for a Multiboot2 kernel."""
+    return [(int(base, 16), int(length, 16), int(kind))
+            for base, length, kind in MEMORY_ENTRY_LINE.findall(serial.replace("\r", ""))]
 
 
 def usable_ram_holding(entries, address):
@@ -128,10 +154,11 @@ def usable_ram_holding(entries, address):
 @pytest.mark.parametrize("machine", MACHINES)
 def test_probe_sees_the_multiboot2_machine_state_and_information(mkimage, kernels, tmp_path,
                                                                  machine, memory):
-    image = mb.mkimage_build(mkimage, kernels["probe"], tmp_path / "probe.img", "--cmdline", CMDLINE)
+    image = mb.mkimage_build(mkimage, kernels["probe"], tmp_path / "probe.img", "--cmdline", CMDLINE,
+                             *module_files(tmp_path))
     result = boot_until_halt_or_exit(image, machine=machine, memory=memory)
     assert result.exit_code == KERNEL_EXIT_SUCCESS, result.describe()
-    state, segments, a20, information = probe_values(result.serial)
+    state, segments, a20, information, module_contents = probe_values(result.serial)
 
     # 3.3 "I386 machine state".
     assert state["eax"] == mb.LOADER_MAGIC
@@ -150,14 +177,30 @@ def test_probe_sees_the_multiboot2_machine_state_and_information(mkimage, kernel
     # 3.6: every tag, against what the loader printed and was given.
     tags = mb.information_tags(information)
     types = [tag_type for tag_type, _ in tags]
-    assert types == [mb.INFO_CMDLINE, mb.INFO_LOADER_NAME, mb.INFO_BASIC_MEMORY,
-                     mb.INFO_BOOT_DEVICE, mb.INFO_MEMORY_MAP, mb.INFO_END], types
+    assert types == [mb.INFO_CMDLINE, mb.INFO_LOADER_NAME, mb.INFO_MODULE, mb.INFO_MODULE,
+                     mb.INFO_BASIC_MEMORY, mb.INFO_BOOT_DEVICE, mb.INFO_MEMORY_MAP,
+                     mb.INFO_END], types
     payload = dict(tags)
+
+    # 3.6.5: the modules in order, each on its own page above the kernel,
+    # holding the file's bytes; their strings as given or the file's name.
+    kernel_end = int(re.search(r"Multiboot2 kernel: loads at 0x[0-9a-f]{8}-0x([0-9a-f]{8})",
+                               result.serial)[1], 16)
+    modules = [(struct.unpack_from("<II", body), body[8:]) for kind, body in tags
+               if kind == mb.INFO_MODULE]
+    previous_end = kernel_end
+    for ((start, end), string), contents, expected, expected_string in zip(
+            modules, module_contents, [MODULE_BYTES, MODULE_TEXT],
+            ["pattern.bin", MODULE_STRING]):
+        assert start % PAGE == 0 and start >= previous_end, (hex(start), hex(previous_end))
+        assert end - start == len(expected) and contents == expected
+        assert string == expected_string.encode() + b"\0"
+        assert usable_ram_holding(printed_memory_map(result.serial), start)
+        previous_end = end
     assert payload[mb.INFO_CMDLINE] == CMDLINE.encode() + b"\0"
     assert payload[mb.INFO_LOADER_NAME] == b"bootstack stage 2\0"
 
-    printed = [(int(base, 16), int(length, 16), int(kind))
-               for base, length, kind in MEMORY_ENTRY_LINE.findall(result.serial.replace("\r", ""))]
+    printed = printed_memory_map(result.serial)
     assert printed, result.describe()
     entry_size, entry_version = struct.unpack_from("<II", payload[mb.INFO_MEMORY_MAP])
     assert (entry_size, entry_version) == (24, 0)
@@ -214,3 +257,56 @@ def test_loader_refuses_multiboot2_tags_beyond_the_header(mkimage, tmp_path):
     serial = refused(mkimage, bytes(kernel), tmp_path)
     assert "stage2: error: the Multiboot2 header's tags run past its header_length" in serial, \
         serial
+
+
+# ---- Modules that stage 2 refuses -----------------------------------------------------
+
+MODULE_COUNT_FIELD = SECTOR + nasm_value(LOADER_FIELDS_INC, "stage2_header.module_count")
+FIRST_MODULE_LBA_FIELD = SECTOR + nasm_value(LOADER_FIELDS_INC, "stage2_header.modules") + \
+    nasm_value(LOADER_FIELDS_INC, "stage2_module.lba")
+
+
+def test_loader_refuses_a_module_that_does_not_fit_in_ram(mkimage, kernels, tmp_path):
+    big = tmp_path / "big.bin"
+    with open(big, "wb") as f:
+        f.truncate(40 * MIB)                # more than the machine's 32 MiB
+    image = mb.mkimage_build(mkimage, kernels["probe"], tmp_path / "big.img", "--module", str(big))
+    result = boot(image, memory="32M", until=re.escape(LOADER_HALTED), settle=SETTLE_SECONDS,
+                  timeout=BOOT_TIMEOUT_SECONDS)
+    assert result.still_running, result.describe()
+    assert re.search(r'stage2: error: no room for module 0 \("big.bin"\) at 0x00102000-'
+                     r'0x02902000\nIt must lie in one usable memory map entry below 4 GiB',
+                     result.serial.replace("\r", "")), result.describe()
+    assert "probe:" not in result.serial
+
+
+def patched_copy(image, tmp_path, offset, data):
+    copy = tmp_path / "patched.img"
+    shutil.copyfile(image, copy)
+    with open(copy, "r+b") as f:
+        f.seek(offset)
+        f.write(data)
+    return copy
+
+
+def test_loader_refuses_a_damaged_module(mkimage, kernels, tmp_path):
+    image = mb.mkimage_build(mkimage, kernels["probe"], tmp_path / "probe.img",
+                             *module_files(tmp_path))
+    lba = struct.unpack_from("<I", image.read_bytes(), FIRST_MODULE_LBA_FIELD)[0]
+    damaged = patched_copy(image, tmp_path, lba * SECTOR + 100, b"\xff\x00")
+    result = boot_until_halt_or_exit(damaged)
+    assert result.still_running, result.describe()
+    assert "stage2: error: checksum mismatch in module 0: the image records 0x" in result.serial
+    assert "The module on the disk is damaged" in result.serial
+    assert "probe:" not in result.serial
+
+
+def test_loader_refuses_more_modules_than_the_header_holds(mkimage, kernels, tmp_path):
+    image = mb.mkimage_build(mkimage, kernels["probe"], tmp_path / "probe.img",
+                             *module_files(tmp_path))
+    too_many = nasm_value(LOADER_FIELDS_INC, "STAGE2_MODULES_MAX") + 1
+    patched = patched_copy(image, tmp_path, MODULE_COUNT_FIELD, struct.pack("<I", too_many))
+    result = boot_until_halt_or_exit(patched)
+    assert result.still_running, result.describe()
+    assert "stage2: error: the stage 2 header is inconsistent: more than 8 modules, or a " \
+           "module's sectors do not match its size" in result.serial, result.describe()

@@ -10,6 +10,8 @@
 ;                                                  read from the GDT by SGDT)
 ;   probe: a20 on|off
 ;   probe: information XX XX ...                   (total_size bytes at EBX)
+;   probe: module XX XX ...                        (the bytes of each module tag's
+;                                                  mod_start-mod_end, in tag order)
 ;   probe: done
 ; then exits through isa-debug-exit (0x10). The test, not the probe, judges
 ; the values: the probe only has to read them before it changes anything.
@@ -31,6 +33,7 @@ EXIT_SUCCESS            equ 0x10
 A20_LOW_PROBE           equ 0x200000
 A20_HIGH_PROBE          equ 0x300000
 SELECTOR_INDEX_MASK     equ 0xFFF8      ; a selector without its RPL and TI bits
+INFO_TAG_MODULE         equ 3           ; Multiboot2 3.6.5
 
 bits 32
 org LOAD_ADDRESS
@@ -141,6 +144,37 @@ start:
     loop .next_byte
     call print_newline
 
+    ; Each module tag (3.6.5): u32 type 3, u32 size, mod_start, mod_end.
+    mov ebx, [entry_ebx]
+    add ebx, 8                          ; past total_size and reserved
+.next_tag:
+    mov eax, [ebx]
+    test eax, eax
+    jz .tags_done                       ; the end tag
+    cmp eax, INFO_TAG_MODULE
+    jne .tag_along
+    mov esi, module_text
+    call print
+    mov esi, [ebx + 8]                  ; mod_start
+    mov ecx, [ebx + 12]                 ; mod_end
+    sub ecx, esi
+    jz .module_printed
+.next_module_byte:
+    mov al, ' '
+    call print_char
+    lodsb
+    call print_hex8
+    loop .next_module_byte
+.module_printed:
+    call print_newline
+.tag_along:
+    mov eax, [ebx + 4]                  ; tags start 8-byte aligned
+    add eax, 7
+    and eax, ~7
+    add ebx, eax
+    jmp .next_tag
+.tags_done:
+
     mov esi, done_text
     call print
     call print_newline
@@ -225,6 +259,7 @@ a20_text:           db "probe: a20 ", 0
 on_text:            db "on", 0
 off_text:           db "off", 0
 information_text:   db "probe: information", 0
+module_text:        db "probe: module", 0
 done_text:          db "probe: done", 0
 
 section .bss align=16
