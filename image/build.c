@@ -154,13 +154,7 @@ static unsigned check_kernel_kind(const struct input_file *kernel, uint32_t kind
     case KERNEL_KIND_MULTIBOOT2:
         return multiboot2_check(kernel->head, kernel->head_len, kernel->size, p, NULL);
     case KERNEL_KIND_MULTIBOOT1:
-        if (multiboot1_header_find(kernel->head, kernel->head_len) >= 0)
-            return 0;
-        problem(p,
-                "--protocol multiboot1: the file has no Multiboot header (magic 0x%08X with a "
-                "valid checksum, 4-byte aligned in the first 8 KiB)",
-                MULTIBOOT1_HEADER_MAGIC);
-        return 1;
+        return multiboot1_check(kernel->head, kernel->head_len, kernel->size, p, NULL);
     case KERNEL_KIND_LINUX:
         if (kernel_kind_detect(kernel->head, kernel->head_len) == KERNEL_KIND_LINUX)
             return 0;
@@ -180,10 +174,10 @@ static unsigned open_modules(const struct build_options *o, uint32_t kind,
 {
     unsigned count = 0;
 
-    if (o->module_count > 0 && kind != KERNEL_KIND_MULTIBOOT2) {
+    if (o->module_count > 0 && kind != KERNEL_KIND_MULTIBOOT2 && kind != KERNEL_KIND_MULTIBOOT1) {
         problem(general,
                 "--module: the kernel is of kind %s, whose handoff passes no modules; "
-                "modules go to Multiboot2 kernels",
+                "modules go to Multiboot kernels",
                 kernel_kind_name(kind));
         count++;
     }

@@ -193,12 +193,12 @@ static void show_modules(const struct input_file *image, const struct stage2_hea
     }
 }
 
-static void show_multiboot2(const struct input_file *image, uint64_t offset, uint64_t size,
-                            struct problems *p)
+static void show_multiboot(const struct input_file *image, uint32_t kind, uint64_t offset,
+                           uint64_t size, struct problems *p)
 {
     size_t head_len = size < ELF_HEADER_WINDOW ? (size_t)size : ELF_HEADER_WINDOW;
     uint8_t *head = malloc(head_len ? head_len : 1);
-    struct multiboot2_load load;
+    struct multiboot_load load;
 
     if (!head) {
         problem(p, "out of memory");
@@ -211,11 +211,14 @@ static void show_multiboot2(const struct input_file *image, uint64_t offset, uin
         return;
     }
     p->part = "kernel";
-    if (multiboot2_check(head, head_len, size, p, &load) == 0)
-        printf("kernel Multiboot2: file offset 0x%" PRIX32 " loaded at 0x%" PRIX32 "-0x%" PRIX32
+    unsigned problems = kind == KERNEL_KIND_MULTIBOOT2
+                            ? multiboot2_check(head, head_len, size, p, &load)
+                            : multiboot1_check(head, head_len, size, p, &load);
+    if (problems == 0)
+        printf("kernel %s: file offset 0x%" PRIX32 " loaded at 0x%" PRIX32 "-0x%" PRIX32
                ", BSS to 0x%" PRIX32 ", entry 0x%" PRIX32 "\n",
-               load.file_offset, load.load_addr, load.load_end_addr, load.bss_end_addr,
-               load.entry_addr);
+               kind == KERNEL_KIND_MULTIBOOT2 ? "Multiboot2" : "Multiboot", load.file_offset,
+               load.load_addr, load.load_end_addr, load.bss_end_addr, load.entry_addr);
     p->part = NULL;
     free(head);
 }
@@ -363,8 +366,8 @@ int info_image(const char *path)
     show_modules(&image, &h, image_sectors, &p);
     if (h.kernel_kind == KERNEL_KIND_BOOTSTACK)
         show_kernel_elf(&image, kernel_offset, kernel_size, &p);
-    else if (h.kernel_kind == KERNEL_KIND_MULTIBOOT2)
-        show_multiboot2(&image, kernel_offset, kernel_size, &p);
+    else if (h.kernel_kind == KERNEL_KIND_MULTIBOOT2 || h.kernel_kind == KERNEL_KIND_MULTIBOOT1)
+        show_multiboot(&image, h.kernel_kind, kernel_offset, kernel_size, &p);
 
 done:
     printf("result: %s\n", p.count == 0 ? "ok" : "problems found");

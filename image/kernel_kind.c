@@ -36,7 +36,7 @@ bool kernel_kind_from_name(const char *name, uint32_t *kind)
     return false;
 }
 
-/* Multiboot2 3.1.2 / Multiboot 3.1.1: magic, then fields whose sum with the
+/* Multiboot2 3.1.2 / Multiboot 3.1.2: magic, then fields whose sum with the
  * magic and the checksum is 0 mod 2^32. */
 long multiboot2_header_find(const uint8_t *head, size_t len)
 {
@@ -84,7 +84,7 @@ uint32_t kernel_kind_detect(const uint8_t *head, size_t len)
     return KERNEL_KIND_BOOTSTACK;
 }
 
-/* ---- Multiboot2 header tags (Multiboot2 spec 3.1.3-3.1.12) --------------- */
+/* ---- Multiboot2 header tags (Multiboot2 spec 3.1.3-3.1.13) --------------- */
 #define MB2_HEADER_SIZE 16
 #define MB2_TAG_HEADER_SIZE 8         /* u16 type, u16 flags, u32 size */
 #define MB2_TAG_OPTIONAL 1u           /* flags bit 0: the loader may ignore the tag */
@@ -92,10 +92,10 @@ uint32_t kernel_kind_detect(const uint8_t *head, size_t len)
 #define MB2_TAG_INFORMATION_REQUEST 1 /* 3.1.4: u32 mbi_tag_types[] */
 #define MB2_TAG_ADDRESS 2          /* 3.1.5: header_addr, load_addr, load_end_addr, bss_end_addr */
 #define MB2_TAG_ENTRY_ADDRESS 3    /* 3.1.6: entry_addr */
-#define MB2_TAG_CONSOLE_FLAGS 4    /* 3.1.8 */
-#define MB2_TAG_FRAMEBUFFER 5      /* 3.1.9: width, height, depth */
-#define MB2_TAG_MODULE_ALIGNMENT 6 /* 3.1.10: modules page-aligned */
-#define MB2_TAG_RELOCATABLE 10     /* 3.1.12: min_addr, max_addr, align, preference */
+#define MB2_TAG_CONSOLE_FLAGS 4    /* 3.1.9 */
+#define MB2_TAG_FRAMEBUFFER 5      /* 3.1.10: width, height, depth */
+#define MB2_TAG_MODULE_ALIGNMENT 6 /* 3.1.11: modules page-aligned */
+#define MB2_TAG_RELOCATABLE 10     /* 3.1.13: min_addr, max_addr, align, preference */
 #define MB2_ADDRESS_TAG_SIZE 24
 #define MB2_ENTRY_TAG_SIZE 12
 /* 3.1.5: load_addr -1 is not a placement this loader implements. */
@@ -104,11 +104,11 @@ uint32_t kernel_kind_detect(const uint8_t *head, size_t len)
 /* Information tags (3.6) stage 2 writes for every Multiboot2 kernel: what a
  * required information request may name. */
 static const uint32_t provided_information[] = {
-    1, /* 3.6.3 boot command line */
-    2, /* 3.6.4 boot loader name */
-    3, /* 3.6.5 modules (one tag per module; none without modules) */
-    4, /* 3.6.6 basic memory information */
-    5, /* 3.6.7 BIOS boot device */
+    1, /* 3.6.5 boot command line */
+    2, /* 3.6.9 boot loader name */
+    3, /* 3.6.6 modules (one tag per module; none without modules) */
+    4, /* 3.6.3 basic memory information */
+    5, /* 3.6.4 BIOS boot device */
     6, /* 3.6.8 memory map */
 };
 
@@ -120,8 +120,75 @@ static bool information_provided(uint32_t type)
     return false;
 }
 
+/* The address fields, as a Multiboot2 address and entry address tag
+ * (3.1.5, 3.1.6) or a Multiboot header with flags bit 16 (Multiboot 0.6.96,
+ * 3.1.3) give them. */
+struct address_fields {
+    uint32_t header_addr;
+    uint32_t load_addr;
+    uint32_t load_end_addr; /* 0: to the end of the file */
+    uint32_t bss_end_addr;  /* 0: no BSS */
+    uint32_t entry;
+};
+
+/* Check where the address fields of the header at file offset `at` put the
+ * kernel (`what` names them in messages); fill `load` (may be NULL). */
+static void check_address_fields(const struct address_fields *f, size_t at, uint64_t file_size,
+                                 bool have_entry, const char *what, struct problems *p,
+                                 struct multiboot_load *load)
+{
+    /* The file is loaded from (header offset - (header_addr - load_addr)). */
+    uint64_t end_of_file_part = 0;
+    if (f->load_addr == MB2_LOAD_ADDR_UNSET || f->load_addr > f->header_addr ||
+        f->header_addr - f->load_addr > at) {
+        problem(p,
+                "%s: load_addr 0x%" PRIX32 " and header_addr 0x%" PRIX32
+                " put the start of the file's text before its first byte",
+                what, f->load_addr, f->header_addr);
+        return;
+    }
+    uint32_t file_offset = (uint32_t)at - (f->header_addr - f->load_addr);
+    if (f->load_end_addr == 0)
+        end_of_file_part = (uint64_t)f->load_addr + (file_size - file_offset);
+    else
+        end_of_file_part = f->load_end_addr;
+    if (end_of_file_part < f->load_addr ||
+        end_of_file_part - f->load_addr > file_size - file_offset) {
+        problem(p,
+                "%s: load_end_addr 0x%" PRIX32 " lies beyond the end of "
+                "the file",
+                what, f->load_end_addr);
+        return;
+    }
+    uint64_t end = f->bss_end_addr == 0 ? end_of_file_part : f->bss_end_addr;
+    if (end < end_of_file_part)
+        problem(p,
+                "%s: bss_end_addr 0x%" PRIX32 " lies below "
+                "load_end_addr",
+                what, f->bss_end_addr);
+    if (f->load_addr < KERNEL_MIN_ADDRESS)
+        problem(p,
+                "%s: load_addr 0x%" PRIX32 " is below 1 MiB, where the "
+                "BIOS and this loader live: link the kernel at or above 0x%X",
+                what, f->load_addr, KERNEL_MIN_ADDRESS);
+    if (end > KERNEL_ADDRESS_LIMIT - 1)
+        problem(p, "%s: the kernel ends at 0x%" PRIX64 ", above 4 GiB", what, end);
+    if (have_entry && (f->entry < f->load_addr || f->entry >= end_of_file_part))
+        problem(p,
+                "%s: the entry address 0x%" PRIX32 " lies outside the loaded bytes "
+                "0x%" PRIX32 "-0x%" PRIX64,
+                what, f->entry, f->load_addr, end_of_file_part);
+    if (load) {
+        load->file_offset = file_offset;
+        load->load_addr = f->load_addr;
+        load->load_end_addr = (uint32_t)end_of_file_part;
+        load->bss_end_addr = (uint32_t)end;
+        load->entry_addr = f->entry;
+    }
+}
+
 unsigned multiboot2_check(const uint8_t *head, size_t head_len, uint64_t file_size,
-                          struct problems *p, struct multiboot2_load *load)
+                          struct problems *p, struct multiboot_load *load)
 {
     unsigned before = p->count;
     long found = multiboot2_header_find(head, head_len);
@@ -205,7 +272,7 @@ unsigned multiboot2_check(const uint8_t *head, size_t head_len, uint64_t file_si
             break;
         case MB2_TAG_FRAMEBUFFER:
             if (!optional)
-                problem(p, "Multiboot2 header: the framebuffer tag (3.1.9) is required, but this "
+                problem(p, "Multiboot2 header: the framebuffer tag (3.1.10) is required, but this "
                            "loader sets no video mode: mark it optional (flags bit 0)");
             break;
         default:
@@ -230,52 +297,59 @@ unsigned multiboot2_check(const uint8_t *head, size_t head_len, uint64_t file_si
     if (!have_entry)
         problem(p, "Multiboot2 header: an address tag but no entry address tag (3.1.6): add one");
 
-    /* 3.1.5: the file is loaded from (header offset - (header_addr - load_addr)). */
-    uint64_t end_of_file_part = 0;
-    if (load_addr == MB2_LOAD_ADDR_UNSET || load_addr > header_addr ||
-        header_addr - load_addr > at) {
+    struct address_fields fields = {header_addr, load_addr, load_end_addr, bss_end_addr, entry};
+    check_address_fields(&fields, at, file_size, have_entry, "Multiboot2 address tag", p, load);
+    return p->count - before;
+}
+
+/* ---- Multiboot 1 (GNU Multiboot 0.6.96, 3.1.2 and 3.1.3) ------------------ */
+#define MB1_FLAGS_OFFSET 4
+#define MB1_FLAG_VIDEO_MODE 2u             /* bit 2: a video mode, the graphics fields (3.1.4) */
+#define MB1_FIRST_UNMET_REQUIREMENT 2u     /* bits 0 (page-aligned modules) and 1 (memory */
+#define MB1_LAST_REQUIREMENT 15u           /*   information) we meet; bits 2-15 we do not */
+#define MB1_FLAG_ADDRESS_FIELDS (1u << 16) /* the address fields at offsets 12-28 are valid */
+#define MB1_ADDRESS_HEADER_SIZE 32
+
+unsigned multiboot1_check(const uint8_t *head, size_t head_len, uint64_t file_size,
+                          struct problems *p, struct multiboot_load *load)
+{
+    unsigned before = p->count;
+    long found = multiboot1_header_find(head, head_len);
+    if (found < 0) {
         problem(p,
-                "Multiboot2 address tag: load_addr 0x%" PRIX32 " and header_addr 0x%" PRIX32
-                " put the start of the file's text before its first byte",
-                load_addr, header_addr);
+                "has no Multiboot header (magic 0x%08X with a valid checksum, 4-byte aligned in "
+                "the first 8 KiB): pass a Multiboot kernel or another --protocol",
+                MULTIBOOT1_HEADER_MAGIC);
         return p->count - before;
     }
-    uint32_t file_offset = (uint32_t)at - (header_addr - load_addr);
-    if (load_end_addr == 0)
-        end_of_file_part = (uint64_t)load_addr + (file_size - file_offset);
-    else
-        end_of_file_part = load_end_addr;
-    if (end_of_file_part < load_addr || end_of_file_part - load_addr > file_size - file_offset) {
-        problem(p,
-                "Multiboot2 address tag: load_end_addr 0x%" PRIX32 " lies beyond the end of "
-                "the file",
-                load_end_addr);
+    size_t at = (size_t)found;
+    uint32_t flags = get_le32(head + at + MB1_FLAGS_OFFSET);
+    for (unsigned bit = MB1_FIRST_UNMET_REQUIREMENT; bit <= MB1_LAST_REQUIREMENT; bit++) {
+        if (!(flags & (1u << bit)))
+            continue;
+        if (bit == MB1_FLAG_VIDEO_MODE)
+            problem(p, "Multiboot header: flags bit 2 requires a video mode (the graphics "
+                       "fields, 3.1.4), but this loader sets none: clear the bit");
+        else
+            problem(p,
+                    "Multiboot header: flags bit %u is a requirement this loader does not "
+                    "know (bits 2-15 must be met or the kernel refused, 3.1.2): clear it",
+                    bit);
+    }
+    if (!(flags & MB1_FLAG_ADDRESS_FIELDS)) {
+        problem(p, "Multiboot header: no address fields (flags bit 16): this loader places "
+                   "Multiboot 1 kernels by them and does not load their ELF program headers "
+                   "yet: set the bit and fill in header_addr, load_addr, load_end_addr, "
+                   "bss_end_addr and entry_addr (3.1.3)");
         return p->count - before;
     }
-    uint64_t end = bss_end_addr == 0 ? end_of_file_part : bss_end_addr;
-    if (end < end_of_file_part)
-        problem(p,
-                "Multiboot2 address tag: bss_end_addr 0x%" PRIX32 " lies below "
-                "load_end_addr",
-                bss_end_addr);
-    if (load_addr < KERNEL_MIN_ADDRESS)
-        problem(p,
-                "Multiboot2 address tag: load_addr 0x%" PRIX32 " is below 1 MiB, where the "
-                "BIOS and this loader live: link the kernel at or above 0x%X",
-                load_addr, KERNEL_MIN_ADDRESS);
-    if (end > KERNEL_ADDRESS_LIMIT - 1)
-        problem(p, "Multiboot2 address tag: the kernel ends at 0x%" PRIX64 ", above 4 GiB", end);
-    if (have_entry && (entry < load_addr || entry >= end_of_file_part))
-        problem(p,
-                "Multiboot2 entry address 0x%" PRIX32 " lies outside the loaded bytes "
-                "0x%" PRIX32 "-0x%" PRIX64,
-                entry, load_addr, end_of_file_part);
-    if (load) {
-        load->file_offset = file_offset;
-        load->load_addr = load_addr;
-        load->load_end_addr = (uint32_t)end_of_file_part;
-        load->bss_end_addr = (uint32_t)end;
-        load->entry_addr = entry;
+    if (at + MB1_ADDRESS_HEADER_SIZE > head_len) {
+        problem(p, "Multiboot header: the address fields run past the end of the file");
+        return p->count - before;
     }
+    struct address_fields fields = {get_le32(head + at + 12), get_le32(head + at + 16),
+                                    get_le32(head + at + 20), get_le32(head + at + 24),
+                                    get_le32(head + at + 28)};
+    check_address_fields(&fields, at, file_size, true, "Multiboot header address fields", p, load);
     return p->count - before;
 }

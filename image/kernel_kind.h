@@ -56,8 +56,9 @@ uint32_t kernel_kind_detect(const uint8_t *head, size_t len);
 long multiboot2_header_find(const uint8_t *head, size_t len);
 long multiboot1_header_find(const uint8_t *head, size_t len);
 
-/* Where a Multiboot2 kernel goes: its address tag, as stage 2 places it. */
-struct multiboot2_load {
+/* Where a Multiboot kernel goes: its address fields (a Multiboot2 address
+ * tag or a Multiboot header with flags bit 16), as stage 2 places it. */
+struct multiboot_load {
     uint32_t file_offset; /* first byte of the file that is loaded */
     uint32_t load_addr;
     uint32_t load_end_addr; /* exclusive */
@@ -69,6 +70,11 @@ struct multiboot2_load {
  * where it loads, its entry point); report every problem to `p` and
  * return how many there were. `load` (may be NULL) receives the placement. */
 unsigned multiboot2_check(const uint8_t *head, size_t head_len, uint64_t file_size,
-                          struct problems *p, struct multiboot2_load *load);
+                          struct problems *p, struct multiboot_load *load);
+
+/* The same for a Multiboot 1 kernel (GNU Multiboot 0.6.96): refuses the
+ * requirements (flags bits 2-15) this loader does not meet, naming each. */
+unsigned multiboot1_check(const uint8_t *head, size_t head_len, uint64_t file_size,
+                          struct problems *p, struct multiboot_load *load);
 
 #endif

@@ -35,7 +35,7 @@ static const char usage_text[] =
     "  --stage1 FILE   the 512-byte boot sector (stage1.bin)\n"
     "  --stage2 FILE   the second stage (stage2.bin), starting with its header\n"
     "  --kernel FILE   the kernel: a static ELF64 executable linked at or above 1 MiB\n"
-    "                  (our own protocol) or a Multiboot2 kernel\n"
+    "                  (our own protocol) or a Multiboot2 or Multiboot kernel\n"
     "  --cmdline TEXT  the kernel command line, at most 255 bytes (default: empty)\n"
     "  --protocol NAME the kernel's boot protocol, one of " KERNEL_KIND_NAMES ";\n"
     "                  default: detected (linux, multiboot2, multiboot1, else bootstack)\n"

@@ -21,6 +21,9 @@ import pytest
 from support import multiboot as mb
 from support.foreign_kernel import make_image
 from support.loader_lines import LOADER_HALTED
+from support.multiboot_probe import (MODULE_BYTES, MODULE_STRING, MODULE_TEXT, PAGE,
+                                     check_basic_memory, check_machine_state, module_files,
+                                     printed_memory_map, probe_values, usable_ram_holding)
 from support.paths import KERNEL_ELF
 from support.qemu import KERNEL_EXIT_SUCCESS, boot
 from support.sources import LOADER_FIELDS_INC, nasm_value
@@ -36,32 +39,6 @@ GREETING = "tutorial kernel: hello from 64-bit long mode"
 VGA_TEXT = 0xB8000
 VGA_ATTRIBUTE = 0x0A                     # tutorial.asm GREEN_ON_BLACK
 CMDLINE = 'probe  a=1 "quoted" \\ end'   # two spaces, quotes, a backslash: byte for byte
-
-# Descriptor bits (Intel SDM Vol. 3A, 3.4.5): granularity, default size,
-# present, descriptor type (code/data), and the type field's bits.
-DESC_G = 1 << 55
-DESC_DB = 1 << 54
-DESC_L = 1 << 53
-DESC_P = 1 << 47
-DESC_S = 1 << 44
-DESC_CODE = 1 << 43
-DESC_READ_WRITE = 1 << 41               # code: readable; data: writable
-EFLAGS_IF = 1 << 9
-EFLAGS_VM = 1 << 17
-CR0_PE = 1 << 0
-CR0_PG = 1 << 31
-
-PAGE = 4096
-# Two modules: one of several sectors with every byte value, one of text
-# with a string of our own (the other's string defaults to its file name).
-MODULE_BYTES = bytes((i * 13 + i // 256) % 256 for i in range(5000))
-MODULE_TEXT = b"the second module\n"
-MODULE_STRING = "second  module, with args"
-
-MEMORY_ENTRY_LINE = re.compile(
-    r"^stage2: memory map entry: base 0x([0-9a-f]{16}), length 0x([0-9a-f]{16}), type (\d+)$",
-    re.M)
-
 
 @pytest.fixture(scope="module")
 def kernels(tmp_path_factory):
@@ -79,7 +56,7 @@ def test_tutorial_kernel_reaches_long_mode(mkimage, kernels, tmp_path, machine):
     image = make_image(mkimage, kernels["tutorial"], tmp_path / "tutorial.img")
     result = boot_until_halt_or_exit(image, machine=machine)
     assert result.exit_code == KERNEL_EXIT_SUCCESS, result.describe()
-    assert re.search(r"^stage2: Multiboot2 kernel: loads at 0x00100000-0x[0-9a-f]{8}, "
+    assert re.search(r"^stage2: Multiboot kernel: loads at 0x00100000-0x[0-9a-f]{8}, "
                      r"entry 0x[0-9a-f]{8}$", result.serial.replace("\r", ""), re.M), \
         result.describe()
     assert GREETING in result.serial, result.describe()
@@ -108,48 +85,6 @@ def test_tutorial_kernel_writes_the_vga_text_buffer(mkimage, kernels, tmp_path):
     assert {attribute for _, attribute in cells} == {VGA_ATTRIBUTE}, result.monitor[command]
 
 
-def module_files(tmp_path):
-    first, second = tmp_path / "pattern.bin", tmp_path / "text.txt"
-    first.write_bytes(MODULE_BYTES)
-    second.write_bytes(MODULE_TEXT)
-    return ["--module", str(first), "--module", f"{second},{MODULE_STRING}"]
-
-
-def probe_values(serial):
-    serial = serial.replace("\r", "")
-    state = dict(re.findall(r"(eax|ebx|eflags|cr0)=([0-9a-f]{8})", serial))
-    state = {name: int(value, 16) for name, value in state.items()}
-    segments = {name: (int(selector, 16), int(descriptor, 16)) for name, selector, descriptor in
-                re.findall(r"^probe: segment (\w\w)=([0-9a-f]{4})=([0-9a-f]{16})$", serial, re.M)}
-    a20 = re.search(r"^probe: a20 (\w+)$", serial, re.M)
-    information = re.search(r"^probe: information((?: [0-9a-f]{2})+)$", serial, re.M)
-    modules = [bytes(int(b, 16) for b in found.split())
-               for found in re.findall(r"^probe: module((?: [0-9a-f]{2})*)$", serial, re.M)]
-    assert state and segments and a20 and information and "probe: done" in serial, serial
-    return state, segments, a20[1], bytes(int(b, 16) for b in information[1].split()), modules
-
-
-def descriptor_base_and_limit(descriptor):
-    base = ((descriptor >> 16) & 0xFFFFFF) | (((descriptor >> 56) & 0xFF) << 24)
-    limit = (descriptor & 0xFFFF) | (((descriptor >> 48) & 0xF) << 16)
-    if descriptor & DESC_G:
-        limit = (limit << 12) | 0xFFF
-    return base, limit
-
-
-def printed_memory_map(serial):
-    """The memory map entries stage 2 printed for a Multiboot2 kernel."""
-    return [(int(base, 16), int(length, 16), int(kind))
-            for base, length, kind in MEMORY_ENTRY_LINE.findall(serial.replace("\r", ""))]
-
-
-def usable_ram_holding(entries, address):
-    for base, length, kind in entries:
-        if kind == 1 and base <= address < base + length:
-            return base, base + length
-    return None
-
-
 @pytest.mark.parametrize("memory", MEMORY_SIZES)
 @pytest.mark.parametrize("machine", MACHINES)
 def test_probe_sees_the_multiboot2_machine_state_and_information(mkimage, kernels, tmp_path,
@@ -158,21 +93,12 @@ def test_probe_sees_the_multiboot2_machine_state_and_information(mkimage, kernel
                              *module_files(tmp_path))
     result = boot_until_halt_or_exit(image, machine=machine, memory=memory)
     assert result.exit_code == KERNEL_EXIT_SUCCESS, result.describe()
-    state, segments, a20, information, module_contents = probe_values(result.serial)
+    state, segments, a20, dumps = probe_values(result.serial)
+    information, module_contents = dumps["information"][0], dumps["module"]
 
     # 3.3 "I386 machine state".
-    assert state["eax"] == mb.LOADER_MAGIC
+    check_machine_state(state, segments, a20, mb.LOADER_MAGIC)
     assert state["ebx"] % mb.ALIGN == 0 and state["ebx"] + len(information) <= 1 << 32
-    assert not state["eflags"] & (EFLAGS_IF | EFLAGS_VM), hex(state["eflags"])
-    assert state["cr0"] & CR0_PE and not state["cr0"] & CR0_PG, hex(state["cr0"])
-    assert a20 == "on"
-    assert sorted(segments) == ["cs", "ds", "es", "fs", "gs", "ss"]
-    for name, (_, descriptor) in segments.items():
-        assert descriptor_base_and_limit(descriptor) == (0, 0xFFFFFFFF), (name, hex(descriptor))
-        assert descriptor & DESC_P and descriptor & DESC_S and descriptor & DESC_DB, name
-        assert not descriptor & DESC_L, name
-        assert bool(descriptor & DESC_CODE) == (name == "cs"), name
-        assert descriptor & DESC_READ_WRITE, name       # code readable, data writable
 
     # 3.6: every tag, against what the loader printed and was given.
     tags = mb.information_tags(information)
@@ -182,9 +108,9 @@ def test_probe_sees_the_multiboot2_machine_state_and_information(mkimage, kernel
                      mb.INFO_END], types
     payload = dict(tags)
 
-    # 3.6.5: the modules in order, each on its own page above the kernel,
+    # 3.6.6: the modules in order, each on its own page above the kernel,
     # holding the file's bytes; their strings as given or the file's name.
-    kernel_end = int(re.search(r"Multiboot2 kernel: loads at 0x[0-9a-f]{8}-0x([0-9a-f]{8})",
+    kernel_end = int(re.search(r"Multiboot kernel: loads at 0x[0-9a-f]{8}-0x([0-9a-f]{8})",
                                result.serial)[1], 16)
     modules = [(struct.unpack_from("<II", body), body[8:]) for kind, body in tags
                if kind == mb.INFO_MODULE]
@@ -210,11 +136,7 @@ def test_probe_sees_the_multiboot2_machine_state_and_information(mkimage, kernel
     assert [(base, length, kind) for base, length, kind, _ in given] == printed
     assert all(reserved == 0 for *_, reserved in given)
 
-    mem_lower, mem_upper = struct.unpack("<II", payload[mb.INFO_BASIC_MEMORY])
-    lower = usable_ram_holding(printed, 0)
-    upper = usable_ram_holding(printed, mb.LOAD_ADDRESS)
-    assert mem_lower == min(lower[1], 0xA0000) // 1024
-    assert mem_upper == (min(upper[1], 1 << 32) - mb.LOAD_ADDRESS) // 1024
+    check_basic_memory(*struct.unpack("<II", payload[mb.INFO_BASIC_MEMORY]), printed)
 
     biosdev, partition, sub_partition = struct.unpack("<III", payload[mb.INFO_BOOT_DEVICE])
     assert (biosdev, partition, sub_partition) == (0x80, 0xFFFFFFFF, 0xFFFFFFFF)
@@ -245,7 +167,7 @@ def test_loader_refuses_a_multiboot2_kernel_without_address_tags(mkimage, tmp_pa
 
 def test_loader_refuses_a_multiboot2_kernel_below_1_mib(mkimage, tmp_path):
     serial = refused(mkimage, mb.flat_kernel(load_addr=0x8000), tmp_path)
-    assert "stage2: error: the Multiboot2 address tag places the kernel outside its file, " \
+    assert "stage2: error: the Multiboot address fields place the kernel outside its file, " \
            "below 1 MiB" in serial, serial
 
 

@@ -2,16 +2,20 @@
 ; started in and the information structure it was given, for
 ; tests/test_multiboot2.py to check against the specification.
 ;
-; It is started in 32-bit protected mode (Multiboot2 specification 2.0,
-; 3.3) and prints on COM1, one "probe:" line each:
+; Assembled as it is, it is a Multiboot2 kernel; with -DMULTIBOOT1 a
+; Multiboot 1 kernel (GNU Multiboot 0.6.96). It is started in 32-bit
+; protected mode (Multiboot2 3.3, Multiboot 3.2) and prints on COM1, one
+; "probe:" line each:
 ;   probe: eax=XXXXXXXX ebx=XXXXXXXX eflags=XXXXXXXX cr0=XXXXXXXX
 ;   probe: cs=XXXX ds=XXXX es=XXXX fs=XXXX gs=XXXX ss=XXXX
 ;   probe: descriptor XXXX=XXXXXXXXXXXXXXXX        (one per segment register,
 ;                                                  read from the GDT by SGDT)
 ;   probe: a20 on|off
-;   probe: information XX XX ...                   (total_size bytes at EBX)
-;   probe: module XX XX ...                        (the bytes of each module tag's
-;                                                  mod_start-mod_end, in tag order)
+;   probe: information XX XX ...                   (Multiboot2: total_size bytes at
+;                                                  EBX; Multiboot 1: the first 72)
+;   probe: module XX XX ...                        (the bytes of each module, in order)
+; and for Multiboot 1 the bytes that the structure points to:
+;   probe: cmdline, loader name, mmap, mods, module string XX XX ...
 ;   probe: done
 ; then exits through isa-debug-exit (0x10). The test, not the probe, judges
 ; the values: the probe only has to read them before it changes anything.
@@ -33,11 +37,35 @@ EXIT_SUCCESS            equ 0x10
 A20_LOW_PROBE           equ 0x200000
 A20_HIGH_PROBE          equ 0x300000
 SELECTOR_INDEX_MASK     equ 0xFFF8      ; a selector without its RPL and TI bits
-INFO_TAG_MODULE         equ 3           ; Multiboot2 3.6.5
+INFO_TAG_MODULE         equ 3           ; Multiboot2 3.6.6
+; Multiboot 0.6.96, 3.3: fields of the information structure we follow.
+MBI1_CMDLINE            equ 16
+MBI1_MODS_COUNT         equ 20
+MBI1_MODS_ADDR          equ 24
+MBI1_MMAP_LENGTH        equ 44
+MBI1_MMAP_ADDR          equ 48
+MBI1_BOOT_LOADER_NAME   equ 64
+MBI1_DUMPED_BYTES       equ 72          ; flags up to apm_table
 
 bits 32
 org LOAD_ADDRESS
 
+%ifdef MULTIBOOT1
+; GNU Multiboot 0.6.96, 3.1: magic, flags, checksum, then the address fields
+; (flags bit 16). Bits 0 and 1 ask for page-aligned modules and the memory
+; information.
+MULTIBOOT1_MAGIC        equ 0x1BADB002
+MULTIBOOT1_FLAGS        equ (1 << 0) | (1 << 1) | (1 << 16)
+multiboot1_header:
+    dd MULTIBOOT1_MAGIC
+    dd MULTIBOOT1_FLAGS
+    dd -(MULTIBOOT1_MAGIC + MULTIBOOT1_FLAGS)
+    dd multiboot1_header                ; header_addr
+    dd LOAD_ADDRESS                     ; load_addr
+    dd 0                                ; load_end_addr: the whole file
+    dd bss_end                          ; bss_end_addr
+    dd start                            ; entry_addr
+%else
 multiboot2_header:
     dd MULTIBOOT2_MAGIC
     dd ARCHITECTURE_I386
@@ -58,6 +86,7 @@ align 8, db 0
     dw TAG_END, 0
     dd 8
 header_end:
+%endif
 
 start:
     ; Read what the loader left before an instruction changes it.
@@ -131,20 +160,61 @@ start:
     call print
     call print_newline
 
+%ifdef MULTIBOOT1
+    ; The information structure (3.3) and everything it points to.
+    mov esi, information_text
+    call print
+    mov esi, [entry_ebx]
+    mov ecx, MBI1_DUMPED_BYTES
+    call print_bytes
+    mov ebx, [entry_ebx]
+    mov esi, cmdline_text
+    call print
+    mov esi, [ebx + MBI1_CMDLINE]
+    call print_string_bytes
+    mov esi, loader_name_text
+    call print
+    mov esi, [ebx + MBI1_BOOT_LOADER_NAME]
+    call print_string_bytes
+    mov esi, mmap_text
+    call print
+    mov esi, [ebx + MBI1_MMAP_ADDR]
+    mov ecx, [ebx + MBI1_MMAP_LENGTH]
+    call print_bytes
+    mov esi, mods_text
+    call print
+    mov esi, [ebx + MBI1_MODS_ADDR]
+    mov ecx, [ebx + MBI1_MODS_COUNT]
+    shl ecx, 4                          ; 16 bytes per module
+    call print_bytes
+    mov edi, [ebx + MBI1_MODS_ADDR]
+    mov edx, [ebx + MBI1_MODS_COUNT]
+.next_module:
+    test edx, edx
+    jz .modules_done
+    mov esi, module_text
+    call print
+    mov esi, [edi]                      ; mod_start
+    mov ecx, [edi + 4]                  ; mod_end
+    sub ecx, esi
+    call print_bytes
+    mov esi, module_string_text
+    call print
+    mov esi, [edi + 8]
+    call print_string_bytes
+    add edi, 16
+    dec edx
+    jmp .next_module
+.modules_done:
+%else
     ; The information structure, byte by byte: its first dword is its size.
     mov esi, information_text
     call print
     mov esi, [entry_ebx]
     mov ecx, [esi]
-.next_byte:
-    mov al, ' '
-    call print_char
-    lodsb
-    call print_hex8
-    loop .next_byte
-    call print_newline
+    call print_bytes
 
-    ; Each module tag (3.6.5): u32 type 3, u32 size, mod_start, mod_end.
+    ; Each module tag (3.6.6): u32 type 3, u32 size, mod_start, mod_end.
     mov ebx, [entry_ebx]
     add ebx, 8                          ; past total_size and reserved
 .next_tag:
@@ -158,15 +228,7 @@ start:
     mov esi, [ebx + 8]                  ; mod_start
     mov ecx, [ebx + 12]                 ; mod_end
     sub ecx, esi
-    jz .module_printed
-.next_module_byte:
-    mov al, ' '
-    call print_char
-    lodsb
-    call print_hex8
-    loop .next_module_byte
-.module_printed:
-    call print_newline
+    call print_bytes
 .tag_along:
     mov eax, [ebx + 4]                  ; tags start 8-byte aligned
     add eax, 7
@@ -174,6 +236,7 @@ start:
     add ebx, eax
     jmp .next_tag
 .tags_done:
+%endif
 
     mov esi, done_text
     call print
@@ -183,6 +246,27 @@ start:
 .halt:
     hlt
     jmp .halt
+
+; print_bytes: ECX bytes from ESI, each as " XX", then a new line.
+print_bytes:
+    jecxz .done
+.next:
+    mov al, ' '
+    call print_char
+    lodsb
+    call print_hex8
+    loop .next
+.done:
+    jmp print_newline
+
+; print_string_bytes: the bytes of the string at ESI, its NUL included.
+print_string_bytes:
+    xor ecx, ecx
+.measure:
+    inc ecx
+    cmp byte [esi + ecx - 1], 0
+    jne .measure
+    jmp print_bytes
 
 ; print_labelled_hex32: the text at ESI, then EAX in hex.
 print_labelled_hex32:
@@ -260,6 +344,11 @@ on_text:            db "on", 0
 off_text:           db "off", 0
 information_text:   db "probe: information", 0
 module_text:        db "probe: module", 0
+cmdline_text:       db "probe: cmdline", 0
+loader_name_text:   db "probe: loader name", 0
+mmap_text:          db "probe: mmap", 0
+mods_text:          db "probe: mods", 0
+module_string_text: db "probe: module string", 0
 done_text:          db "probe: done", 0
 
 section .bss align=16

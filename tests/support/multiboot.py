@@ -36,11 +36,13 @@ INFO_MEMORY_MAP = 6
 HALT_CODE = b"\xfa\xf4\xeb\xfd"
 
 
-def assemble(name, out_dir):
-    """nasm -f bin tests/multiboot/NAME.asm; returns the flat binary's path."""
+def assemble(name, out_dir, defines=()):
+    """nasm -f bin tests/multiboot/NAME.asm (with -D for each of `defines`);
+    returns the flat binary's path."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    out = out_dir / f"{name}.bin"
-    run_tool(["nasm", "-f", "bin", "-o", out, SOURCE_DIR / f"{name}.asm"])
+    out = out_dir / f"{name}{''.join('-' + d.lower() for d in defines)}.bin"
+    run_tool(["nasm", "-f", "bin", *[f"-D{d}" for d in defines], "-o", out,
+              SOURCE_DIR / f"{name}.asm"])
     return out
 
 
@@ -91,11 +93,21 @@ def flat_kernel(extra_tags=b"", load_addr=LOAD_ADDRESS, placed=True):
     return build(entry_offset) + HALT_CODE
 
 
-def multiboot1_kernel(flags=0):
-    """A file with nothing but a Multiboot 1 header (GNU Multiboot 0.6.96,
-    3.1.1: magic, flags, checksum) at offset 0."""
-    magic = 0x1BADB002
-    return struct.pack("<III", magic, flags, -(magic + flags) & 0xFFFFFFFF) + HALT_CODE
+MULTIBOOT1_MAGIC = 0x1BADB002          # GNU Multiboot 0.6.96, 3.1.2
+MULTIBOOT1_ADDRESS_FIELDS = 1 << 16     # flags bit 16: the address fields are valid
+
+
+def multiboot1_kernel(flags=0, placed=False, load_addr=LOAD_ADDRESS):
+    """A Multiboot 1 header (magic, flags, checksum) at offset 0, then
+    HALT_CODE. With `placed`, flags bit 16 and the address fields (3.1.3)
+    load the whole file at `load_addr` and enter at HALT_CODE."""
+    if placed:
+        flags |= MULTIBOOT1_ADDRESS_FIELDS
+    header_size = 32 if flags & MULTIBOOT1_ADDRESS_FIELDS else 12
+    data = struct.pack("<III", MULTIBOOT1_MAGIC, flags, -(MULTIBOOT1_MAGIC + flags) & 0xFFFFFFFF)
+    if flags & MULTIBOOT1_ADDRESS_FIELDS:
+        data += struct.pack("<IIIII", load_addr, load_addr, 0, 0, load_addr + header_size)
+    return data + HALT_CODE
 
 
 def linux_bzimage(extra=b""):
