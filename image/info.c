@@ -214,7 +214,12 @@ static void show_multiboot(const struct input_file *image, uint32_t kind, uint64
     unsigned problems = kind == KERNEL_KIND_MULTIBOOT2
                             ? multiboot2_check(head, head_len, size, p, &load)
                             : multiboot1_check(head, head_len, size, p, &load);
-    if (problems == 0)
+    if (problems == 0 && load.elf)
+        printf("kernel %s: ELF segments at 0x%" PRIX32 "-0x%" PRIX32 ", entry 0x%" PRIX32
+               " (physical)\n",
+               kind == KERNEL_KIND_MULTIBOOT2 ? "Multiboot2" : "Multiboot", load.load_addr,
+               load.load_end_addr, load.entry_addr);
+    else if (problems == 0)
         printf("kernel %s: file offset 0x%" PRIX32 " loaded at 0x%" PRIX32 "-0x%" PRIX32
                ", BSS to 0x%" PRIX32 ", entry 0x%" PRIX32 "\n",
                kind == KERNEL_KIND_MULTIBOOT2 ? "Multiboot2" : "Multiboot", load.file_offset,

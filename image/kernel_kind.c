@@ -179,12 +179,129 @@ static void check_address_fields(const struct address_fields *f, size_t at, uint
                 "0x%" PRIX32 "-0x%" PRIX64,
                 what, f->entry, f->load_addr, end_of_file_part);
     if (load) {
+        load->elf = false;
         load->file_offset = file_offset;
         load->load_addr = f->load_addr;
         load->load_end_addr = (uint32_t)end_of_file_part;
         load->bss_end_addr = (uint32_t)end;
         load->entry_addr = f->entry;
     }
+}
+
+/* ---- Multiboot kernels without address fields: ELF32 or ELF64 ------------
+ * Both specifications let the loader place an ELF kernel by its program
+ * headers (Multiboot 0.6.96 3.1.3, Multiboot2 3.1.5). Stage 2 loads each
+ * PT_LOAD at p_paddr; the entry point is taken as virtual and translated
+ * when it lies in a segment's virtual range, else accepted as physical when
+ * it lies in a segment's physical range (bootloader/stage2/multiboot_elf.inc). */
+#define MB_ELF_CLASS 4
+#define MB_ELF_DATA 5
+#define MB_ELFCLASS32 1
+#define MB_ELFCLASS64 2
+#define MB_ELFDATA2LSB 1
+#define MB_ELF_MACHINE 18
+#define MB_EM_386 3
+#define MB_EM_X86_64 62
+#define MB_PT_LOAD 1
+#define MB_ELF32_PHDR_SIZE 32
+#define MB_ELF64_PHDR_SIZE 56
+
+struct mb_segment {
+    uint32_t type;
+    uint64_t offset, vaddr, paddr, filesz, memsz;
+};
+
+static struct mb_segment mb_segment_read(const uint8_t *ph, bool is64)
+{
+    if (is64)
+        return (struct mb_segment){get_le32(ph),      get_le64(ph + 8),  get_le64(ph + 16),
+                                   get_le64(ph + 24), get_le64(ph + 32), get_le64(ph + 40)};
+    return (struct mb_segment){get_le32(ph),      get_le32(ph + 4),  get_le32(ph + 8),
+                               get_le32(ph + 12), get_le32(ph + 16), get_le32(ph + 20)};
+}
+
+static unsigned multiboot_elf_check(const uint8_t *head, size_t len, uint64_t file_size,
+                                    struct problems *p, struct multiboot_load *load)
+{
+    unsigned before = p->count;
+    static const uint8_t magic[4] = {0x7F, 'E', 'L', 'F'};
+    if (len < 64 || memcmp(head, magic, sizeof(magic)) != 0 ||
+        head[MB_ELF_DATA] != MB_ELFDATA2LSB ||
+        (head[MB_ELF_CLASS] != MB_ELFCLASS32 && head[MB_ELF_CLASS] != MB_ELFCLASS64)) {
+        problem(p, "the Multiboot kernel has no address fields, so this loader places it by its "
+                   "ELF program headers, but it is no little-endian ELF32 or ELF64 file: give "
+                   "its header the address fields, or pass an ELF file");
+        return p->count - before;
+    }
+    bool is64 = head[MB_ELF_CLASS] == MB_ELFCLASS64;
+    uint16_t machine = get_le16(head + MB_ELF_MACHINE);
+    if (machine != (is64 ? MB_EM_X86_64 : MB_EM_386))
+        problem(p, "the Multiboot kernel is an ELF%s file for machine %u, not %s",
+                is64 ? "64" : "32", machine, is64 ? "x86-64 (62)" : "i386 (3)");
+    uint64_t entry = is64 ? get_le64(head + 24) : get_le32(head + 24);
+    uint64_t phoff = is64 ? get_le64(head + 32) : get_le32(head + 28);
+    unsigned phentsize = get_le16(head + (is64 ? 54 : 42));
+    unsigned phnum = get_le16(head + (is64 ? 56 : 44));
+    unsigned expected = is64 ? MB_ELF64_PHDR_SIZE : MB_ELF32_PHDR_SIZE;
+    if (phentsize != expected || phnum == 0 || phnum > ELF_MAX_PROGRAM_HEADERS ||
+        phoff + (uint64_t)phnum * expected > len) {
+        problem(p,
+                "the Multiboot kernel's ELF program headers are not 1 to %d entries of %u "
+                "bytes within the file's first %zu bytes, where stage 2 reads them",
+                ELF_MAX_PROGRAM_HEADERS, expected, len);
+        return p->count - before;
+    }
+
+    uint64_t lowest = UINT64_MAX, highest = 0, physical_entry = 0;
+    bool entry_virtual = false, entry_physical = false;
+    for (unsigned i = 0; i < phnum; i++) {
+        struct mb_segment s = mb_segment_read(head + phoff + (uint64_t)i * expected, is64);
+        if (s.type != MB_PT_LOAD)
+            continue;
+        if (s.filesz > s.memsz || s.offset + s.filesz > file_size)
+            problem(p,
+                    "ELF segment %u: its file bytes (offset 0x%" PRIX64 ", 0x%" PRIX64
+                    " bytes) lie beyond the file or exceed its memory size",
+                    i, s.offset, s.filesz);
+        if (s.paddr < KERNEL_MIN_ADDRESS)
+            problem(p,
+                    "ELF segment %u: p_paddr 0x%" PRIX64 " is below 1 MiB, where the BIOS "
+                    "and this loader live",
+                    i, s.paddr);
+        if (s.paddr + s.memsz > KERNEL_ADDRESS_LIMIT)
+            problem(p, "ELF segment %u: ends at 0x%" PRIX64 ", above 4 GiB", i, s.paddr + s.memsz);
+        lowest = s.paddr < lowest ? s.paddr : lowest;
+        highest = s.paddr + s.memsz > highest ? s.paddr + s.memsz : highest;
+        if (!entry_virtual && entry >= s.vaddr && entry - s.vaddr < s.memsz) {
+            entry_virtual = true;
+            physical_entry = entry - s.vaddr + s.paddr;
+        }
+    }
+    if (highest == 0) {
+        problem(p, "the Multiboot kernel's ELF file has no PT_LOAD segment");
+        return p->count - before;
+    }
+    if (!entry_virtual) {
+        for (unsigned i = 0; i < phnum && !entry_physical; i++) {
+            struct mb_segment s = mb_segment_read(head + phoff + (uint64_t)i * expected, is64);
+            entry_physical = s.type == MB_PT_LOAD && entry >= s.paddr && entry - s.paddr < s.memsz;
+        }
+        physical_entry = entry;
+        if (!entry_physical)
+            problem(p,
+                    "the entry point 0x%" PRIX64 " lies in no segment, neither in one's "
+                    "virtual range nor in one's physical range",
+                    entry);
+    }
+    if (load) {
+        load->elf = true;
+        load->file_offset = 0;
+        load->load_addr = (uint32_t)lowest;
+        load->load_end_addr = (uint32_t)highest;
+        load->bss_end_addr = (uint32_t)highest;
+        load->entry_addr = (uint32_t)physical_entry;
+    }
+    return p->count - before;
 }
 
 unsigned multiboot2_check(const uint8_t *head, size_t head_len, uint64_t file_size,
@@ -289,9 +406,11 @@ unsigned multiboot2_check(const uint8_t *head, size_t head_len, uint64_t file_si
         problem(p, "Multiboot2 header: no end tag (type 0, size 8) within header_length");
 
     if (!have_address) {
-        problem(p, "Multiboot2 header: no address tag: this loader places Multiboot2 kernels by "
-                   "their address and entry address tags (3.1.5, 3.1.6) and does not load their "
-                   "ELF program headers yet: add both tags");
+        if (have_entry)
+            problem(p, "Multiboot2 header: an entry address tag without an address tag: this "
+                       "loader takes the entry point of an ELF kernel from its ELF header: "
+                       "leave the tag out");
+        multiboot_elf_check(head, head_len, file_size, p, load);
         return p->count - before;
     }
     if (!have_entry)
@@ -337,10 +456,7 @@ unsigned multiboot1_check(const uint8_t *head, size_t head_len, uint64_t file_si
                     bit);
     }
     if (!(flags & MB1_FLAG_ADDRESS_FIELDS)) {
-        problem(p, "Multiboot header: no address fields (flags bit 16): this loader places "
-                   "Multiboot 1 kernels by them and does not load their ELF program headers "
-                   "yet: set the bit and fill in header_addr, load_addr, load_end_addr, "
-                   "bss_end_addr and entry_addr (3.1.3)");
+        multiboot_elf_check(head, head_len, file_size, p, load);
         return p->count - before;
     }
     if (at + MB1_ADDRESS_HEADER_SIZE > head_len) {

@@ -59,6 +59,7 @@ long multiboot1_header_find(const uint8_t *head, size_t len);
 /* Where a Multiboot kernel goes: its address fields (a Multiboot2 address
  * tag or a Multiboot header with flags bit 16), as stage 2 places it. */
 struct multiboot_load {
+    bool elf;             /* placed by its ELF program headers, not address fields */
     uint32_t file_offset; /* first byte of the file that is loaded */
     uint32_t load_addr;
     uint32_t load_end_addr; /* exclusive */

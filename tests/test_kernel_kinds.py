@@ -118,7 +118,10 @@ MB2_REFUSALS = {
                              "the framebuffer tag (3.1.10) is required"),
     "required-efi-tag": (mb.flat_kernel(mb.tag(7)),
                          "the required tag of type 7 is not supported"),
-    "no-address-tag": (mb.flat_kernel(placed=False), "no address tag"),
+    "no-address-tag-no-elf": (mb.flat_kernel(placed=False),
+                              "it is no little-endian ELF32 or ELF64 file"),
+    "entry-tag-without-address-tag": (mb.header(mb.entry_tag(0x100000)),
+                                      "an entry address tag without an address tag"),
     "below-1-mib": (mb.flat_kernel(load_addr=0x8000), "load_addr 0x8000 is below 1 MiB"),
     "not-i386": (mb.header(b"", architecture=4), "architecture 4 is not 0"),
 }

@@ -1,8 +1,10 @@
 """Multiboot 1 kernels (GNU Multiboot 0.6.96) through mkimage and stage 2.
 
 tests/multiboot/probe.asm assembled with -DMULTIBOOT1 carries a Multiboot
-header with the address fields (flags bit 16) and asks for page-aligned
-modules and the memory information (bits 0 and 1). It prints the machine
+header that asks for page-aligned modules and the memory information
+(bits 0 and 1). It is built three ways: a flat binary with the address
+fields (flags bit 16), and ELF32 and ELF64 files without them, which stage
+2 places by their program headers. It prints the machine
 state and the information structure with everything it points to; the
 checks against the specification are made here. mkimage's refusals of
 requirements this loader does not meet, and stage 2's of a damaged image,
@@ -37,9 +39,16 @@ FLAG_MEMORY, FLAG_BOOT_DEVICE, FLAG_CMDLINE, FLAG_MODS = 1 << 0, 1 << 1, 1 << 2,
 FLAG_MMAP, FLAG_BOOT_LOADER_NAME = 1 << 6, 1 << 9
 
 
+FORMATS = ["flat", "elf32", "elf64"]
+
+
 @pytest.fixture(scope="module")
-def probe(tmp_path_factory):
-    return mb.assemble("probe", tmp_path_factory.mktemp("multiboot1"), defines=["MULTIBOOT1"])
+def probes(tmp_path_factory):
+    out = tmp_path_factory.mktemp("multiboot1")
+    kernels = {"flat": mb.assemble("probe", out, defines=["MULTIBOOT1"])}
+    for elf_format in mb.LINK_FORMATS:
+        kernels[elf_format] = mb.assemble_elf("probe", out, elf_format, defines=["MULTIBOOT1"])
+    return kernels
 
 
 def boot_until_halt_or_exit(image, **kwargs):
@@ -49,10 +58,11 @@ def boot_until_halt_or_exit(image, **kwargs):
 
 @pytest.mark.parametrize("memory", MEMORY_SIZES)
 @pytest.mark.parametrize("machine", MACHINES)
-def test_probe_sees_the_multiboot1_machine_state_and_information(mkimage, probe, tmp_path,
-                                                                 machine, memory):
-    image = mb.mkimage_build(mkimage, probe, tmp_path / "probe.img", "--cmdline", CMDLINE,
-                             *module_files(tmp_path))
+@pytest.mark.parametrize("kernel_format", FORMATS)
+def test_probe_sees_the_multiboot1_machine_state_and_information(mkimage, probes, tmp_path,
+                                                                 kernel_format, machine, memory):
+    image = mb.mkimage_build(mkimage, probes[kernel_format], tmp_path / "probe.img",
+                             "--cmdline", CMDLINE, *module_files(tmp_path))
     result = boot_until_halt_or_exit(image, machine=machine, memory=memory)
     assert result.exit_code == KERNEL_EXIT_SUCCESS, result.describe()
     state, segments, a20, dumps = probe_values(result.serial)
@@ -125,9 +135,13 @@ def test_mkimage_accepts_the_requirements_it_meets(mkimage, tmp_path):
 
 
 @pytest.mark.parametrize("kernel, message", [
-    (mb.multiboot1_kernel(), "no address fields (flags bit 16)"),
+    (mb.multiboot1_kernel(), "has no address fields, so this loader places it by its ELF "
+                             "program headers, but it is no little-endian ELF32 or ELF64 file"),
     (mb.multiboot1_kernel(placed=True, load_addr=0x9000), "load_addr 0x9000 is below 1 MiB"),
-], ids=["no-address-fields", "below-1-mib"])
+    (mb.elf32_multiboot1_kernel(0x9000, 0x9000), "p_paddr 0x9000 is below 1 MiB"),
+    (mb.elf32_multiboot1_kernel(0xC0100000, 0x100000, entry_offset=0x5000),
+     "the entry point 0xC0105000 lies in no segment"),
+], ids=["no-address-fields-no-elf", "below-1-mib", "elf-below-1-mib", "elf-entry-outside"])
 def test_mkimage_refuses_kernels_it_cannot_place(mkimage, tmp_path, kernel, message):
     result = build(mkimage, tmp_path, kernel)
     assert result.returncode == 1
@@ -140,12 +154,36 @@ def test_mkimage_refuses_kernels_it_cannot_place(mkimage, tmp_path, kernel, mess
     (lambda: KERNEL_ELF.read_bytes(), ["--protocol", "multiboot1"],
      "the image records a Multiboot 1 kernel, but the kernel has no Multiboot header"),
     (lambda: mb.multiboot1_kernel(), [],
-     "the Multiboot header has no address fields (flags bit 16)"),
+     "the Multiboot kernel has no address fields and is no little-endian ELF32 (i386) or "
+     "ELF64 (x86-64) file"),
     (lambda: mb.multiboot1_kernel(placed=True, load_addr=0x9000), [],
      "the Multiboot address fields place the kernel outside its file, below 1 MiB"),
-], ids=["no-header", "no-address-fields", "below-1-mib"])
+    (lambda: mb.elf32_multiboot1_kernel(0x9000, 0x9000), [],
+     "a segment of the Multiboot kernel lies outside its file, below 1 MiB"),
+    (lambda: mb.elf32_multiboot1_kernel(0xC0100000, 0x100000, entry_offset=0x5000), [],
+     "the Multiboot kernel's entry point lies in no segment, as a virtual address or as a "
+     "physical one"),
+], ids=["no-header", "no-address-fields-no-elf", "below-1-mib", "elf-below-1-mib",
+        "elf-entry-outside"])
 def test_loader_refuses(mkimage, tmp_path, kernel, extra, message):
     assert build(mkimage, tmp_path, kernel(), "--force", *extra).returncode == 0
     result = boot_until_halt_or_exit(tmp_path / "out.img")
     assert result.still_running and LOADER_HALTED in result.serial, result.describe()
     assert f"stage2: error: {message}" in result.serial, result.describe()
+
+
+# ---- The entry point of an ELF kernel linked elsewhere than it loads ------------
+
+@pytest.mark.parametrize("physical_entry", [False, True], ids=["virtual", "physical"])
+def test_elf_entry_point_virtual_or_physical(mkimage, tmp_path, physical_entry):
+    """A segment linked at 0xC0100000 and loaded at 1 MiB: an entry point
+    in its virtual range is translated; one in its physical range is taken
+    as it is (GRUB 2 refuses that one: "entry point isn't in a segment").
+    The code at the entry needs no particular address: it exits QEMU."""
+    kernel = mb.elf32_multiboot1_kernel(0xC0100000, 0x100000, physical_entry=physical_entry)
+    assert build(mkimage, tmp_path, kernel).returncode == 0
+    result = boot(tmp_path / "out.img", until=re.escape(LOADER_HALTED), settle=SETTLE_SECONDS,
+                  timeout=BOOT_TIMEOUT_SECONDS)
+    assert result.exit_code == KERNEL_EXIT_SUCCESS, result.describe()
+    assert re.search(r"Multiboot kernel: loads at 0x00100000-0x[0-9a-f]{8}, entry 0x00100060",
+                     result.serial), result.describe()

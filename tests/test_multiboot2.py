@@ -8,7 +8,9 @@ Two NASM kernels from tests/multiboot/, neither sharing code with ours:
   probe.asm     prints the machine state it was started in and the
                 information structure it got, byte for byte; the checks
                 against the specification are made here.
-Both are flat binaries placed by their address and entry address tags.
+The tutorial kernel is a flat binary placed by its address and entry
+address tags; the probe is built that way and as ELF32 and ELF64 files
+without them, which stage 2 places by their program headers.
 Every way stage 2 refuses a Multiboot2 kernel is provoked too (with
 mkimage --force, which writes what mkimage itself would refuse).
 """
@@ -43,7 +45,10 @@ CMDLINE = 'probe  a=1 "quoted" \\ end'   # two spaces, quotes, a backslash: byte
 @pytest.fixture(scope="module")
 def kernels(tmp_path_factory):
     out = tmp_path_factory.mktemp("multiboot2")
-    return {name: mb.assemble(name, out) for name in ("tutorial", "probe")}
+    built = {name: mb.assemble(name, out) for name in ("tutorial", "probe")}
+    for elf_format in mb.LINK_FORMATS:      # no address tags: placed by program headers
+        built[f"probe-{elf_format}"] = mb.assemble_elf("probe", out, elf_format)
+    return built
 
 
 def boot_until_halt_or_exit(image, **kwargs):
@@ -87,9 +92,10 @@ def test_tutorial_kernel_writes_the_vga_text_buffer(mkimage, kernels, tmp_path):
 
 @pytest.mark.parametrize("memory", MEMORY_SIZES)
 @pytest.mark.parametrize("machine", MACHINES)
+@pytest.mark.parametrize("probe", ["probe", "probe-elf32", "probe-elf64"])
 def test_probe_sees_the_multiboot2_machine_state_and_information(mkimage, kernels, tmp_path,
-                                                                 machine, memory):
-    image = mb.mkimage_build(mkimage, kernels["probe"], tmp_path / "probe.img", "--cmdline", CMDLINE,
+                                                                 probe, machine, memory):
+    image = mb.mkimage_build(mkimage, kernels[probe], tmp_path / "probe.img", "--cmdline", CMDLINE,
                              *module_files(tmp_path))
     result = boot_until_halt_or_exit(image, machine=machine, memory=memory)
     assert result.exit_code == KERNEL_EXIT_SUCCESS, result.describe()
@@ -159,9 +165,16 @@ def test_loader_refuses_a_multiboot2_image_without_the_header(mkimage, tmp_path)
            "Multiboot2 header in its first 32 KiB" in serial, serial
 
 
-def test_loader_refuses_a_multiboot2_kernel_without_address_tags(mkimage, tmp_path):
+def test_loader_refuses_a_multiboot2_kernel_without_address_tag_nor_elf(mkimage, tmp_path):
     serial = refused(mkimage, mb.flat_kernel(placed=False), tmp_path)
-    assert "stage2: error: the Multiboot2 header has no address tag and entry address tag" \
+    assert "stage2: error: the Multiboot kernel has no address fields and is no little-endian " \
+           "ELF32 (i386) or ELF64 (x86-64) file" in serial, serial
+
+
+def test_loader_refuses_an_address_tag_without_entry_tag(mkimage, tmp_path):
+    kernel = mb.header(mb.address_tag(mb.LOAD_ADDRESS, mb.LOAD_ADDRESS)) + mb.HALT_CODE
+    serial = refused(mkimage, kernel, tmp_path)
+    assert "stage2: error: the Multiboot2 header has an address tag but no entry address tag" \
         in serial, serial
 
 

@@ -19,7 +19,9 @@
 ;   probe: done
 ; then exits through isa-debug-exit (0x10). The test, not the probe, judges
 ; the values: the probe only has to read them before it changes anything.
-; A flat binary placed by the header's address and entry address tags.
+; A flat binary placed by the header's address fields, or with -DELF an
+; object file for ld (nasm -f elf32 or elf64) placed by its program headers.
+global start
 
 LOAD_ADDRESS            equ 0x100000
 MULTIBOOT2_MAGIC        equ 0xE85250D6
@@ -48,29 +50,38 @@ MBI1_BOOT_LOADER_NAME   equ 64
 MBI1_DUMPED_BYTES       equ 72          ; flags up to apm_table
 
 bits 32
+%ifndef ELF
 org LOAD_ADDRESS
+%endif
 
 %ifdef MULTIBOOT1
 ; GNU Multiboot 0.6.96, 3.1: magic, flags, checksum, then the address fields
 ; (flags bit 16). Bits 0 and 1 ask for page-aligned modules and the memory
 ; information.
 MULTIBOOT1_MAGIC        equ 0x1BADB002
+%ifdef ELF                              ; the loader reads the ELF program headers
+MULTIBOOT1_FLAGS        equ (1 << 0) | (1 << 1)
+%else
 MULTIBOOT1_FLAGS        equ (1 << 0) | (1 << 1) | (1 << 16)
+%endif
 multiboot1_header:
     dd MULTIBOOT1_MAGIC
     dd MULTIBOOT1_FLAGS
     dd -(MULTIBOOT1_MAGIC + MULTIBOOT1_FLAGS)
+%ifndef ELF
     dd multiboot1_header                ; header_addr
     dd LOAD_ADDRESS                     ; load_addr
     dd 0                                ; load_end_addr: the whole file
     dd bss_end                          ; bss_end_addr
     dd start                            ; entry_addr
+%endif
 %else
 multiboot2_header:
     dd MULTIBOOT2_MAGIC
     dd ARCHITECTURE_I386
     dd header_end - multiboot2_header
     dd -(MULTIBOOT2_MAGIC + ARCHITECTURE_I386 + (header_end - multiboot2_header))
+%ifndef ELF                             ; an ELF file is placed by its program headers
 align 8, db 0
     dw TAG_ADDRESS, 0
     dd 24
@@ -82,6 +93,7 @@ align 8, db 0
     dw TAG_ENTRY_ADDRESS, 0
     dd 12
     dd start
+%endif
 align 8, db 0
     dw TAG_END, 0
     dd 8

@@ -36,6 +36,26 @@ INFO_MEMORY_MAP = 6
 HALT_CODE = b"\xfa\xf4\xeb\xfd"
 
 
+# How the probe kernel is built: a flat binary, or an ELF file linked at
+# 1 MiB in one segment (ld -N: no page-aligned split that would put the
+# file's headers below 1 MiB).
+LINK_FORMATS = {"elf32": ("elf32", "elf_i386"), "elf64": ("elf64", "elf_x86_64")}
+
+
+def assemble_elf(name, out_dir, elf_format, defines=()):
+    """tests/multiboot/NAME.asm assembled with -DELF for `elf_format`
+    ("elf32" or "elf64") and linked at LOAD_ADDRESS; returns the ELF path."""
+    nasm_format, emulation = LINK_FORMATS[elf_format]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"{name}{''.join('-' + d.lower() for d in defines)}-{elf_format}"
+    obj, elf = out_dir / f"{stem}.o", out_dir / f"{stem}.elf"
+    run_tool(["nasm", "-f", nasm_format, "-DELF", *[f"-D{d}" for d in defines], "-o", obj,
+              SOURCE_DIR / f"{name}.asm"])
+    run_tool(["ld", "-m", emulation, "-nostdlib", "-static", "-N", "--no-warn-rwx-segments",
+              f"-Ttext={LOAD_ADDRESS:#x}", "-e", "start", "-o", elf, obj])
+    return elf
+
+
 def assemble(name, out_dir, defines=()):
     """nasm -f bin tests/multiboot/NAME.asm (with -D for each of `defines`);
     returns the flat binary's path."""
@@ -108,6 +128,30 @@ def multiboot1_kernel(flags=0, placed=False, load_addr=LOAD_ADDRESS):
     if flags & MULTIBOOT1_ADDRESS_FIELDS:
         data += struct.pack("<IIIII", load_addr, load_addr, 0, 0, load_addr + header_size)
     return data + HALT_CODE
+
+
+# 32-bit code that needs no particular address: ask QEMU to exit with
+# success through isa-debug-exit (port 0xF4, value 0x10), then halt.
+EXIT_SUCCESS_CODE = b"\xb0\x10\xe6\xf4\xfa\xf4\xeb\xfd"
+
+
+def elf32_multiboot1_kernel(vaddr, paddr, entry_offset=None, physical_entry=False):
+    """An ELF32 file with one PT_LOAD segment holding the whole file, linked
+    at `vaddr` and loaded at `paddr`, with a Multiboot header without
+    address fields and EXIT_SUCCESS_CODE. The entry point is the code's
+    virtual address, or with `physical_entry` its physical one; with
+    `entry_offset` it is that far into the segment instead."""
+    ehdr_size, phdr_size = 52, 32
+    header = multiboot1_kernel()[:12]
+    code_offset = ehdr_size + phdr_size + len(header)
+    size = code_offset + len(EXIT_SUCCESS_CODE)
+    offset = code_offset if entry_offset is None else entry_offset
+    entry = (paddr if physical_entry else vaddr) + offset
+    ident = b"\x7fELF" + bytes([1, 1, 1]) + bytes(9)          # ELF32, LSB, version 1
+    ehdr = ident + struct.pack("<HHIIIIIHHHHHH", 2, 3, 1, entry, ehdr_size, 0, 0, ehdr_size,
+                               phdr_size, 1, 0, 0, 0)
+    phdr = struct.pack("<IIIIIIII", 1, 0, vaddr, paddr, size, size, 7, 0x1000)
+    return ehdr + phdr + header + EXIT_SUCCESS_CODE
 
 
 def linux_bzimage(extra=b""):
