@@ -102,7 +102,9 @@ uint32_t kernel_kind_detect(const uint8_t *head, size_t len)
 #define MB2_LOAD_ADDR_UNSET 0xFFFFFFFFu
 
 /* Information tags (3.6) stage 2 writes for every Multiboot2 kernel: what a
- * required information request may name. */
+ * required information request may name. The ACPI RSDP copies (14, 15) are
+ * written only when the firmware has an RSDP, so a request that requires
+ * them is refused here like any other tag we cannot promise. */
 static const uint32_t provided_information[] = {
     1, /* 3.6.5 boot command line */
     2, /* 3.6.9 boot loader name */

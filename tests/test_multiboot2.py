@@ -109,10 +109,21 @@ def test_probe_sees_the_multiboot2_machine_state_and_information(mkimage, kernel
     # 3.6: every tag, against what the loader printed and was given.
     tags = mb.information_tags(information)
     types = [tag_type for tag_type, _ in tags]
+    # QEMU's firmware has ACPI: an RSDP for the old-ACPI tag, and for the
+    # new one when its revision is 2 or more.
+    acpi = [mb.INFO_ACPI_OLD] + ([mb.INFO_ACPI_NEW] if mb.INFO_ACPI_NEW in types else [])
     assert types == [mb.INFO_CMDLINE, mb.INFO_LOADER_NAME, mb.INFO_MODULE, mb.INFO_MODULE,
                      mb.INFO_BASIC_MEMORY, mb.INFO_BOOT_DEVICE, mb.INFO_MEMORY_MAP,
-                     mb.INFO_END], types
+                     *acpi, mb.INFO_END], types
     payload = dict(tags)
+
+    # 3.6.16, 3.6.17: copies of the RSDP (ACPI 6.x, 5.2.5.3), checksums intact.
+    old = payload[mb.INFO_ACPI_OLD]
+    assert len(old) == 20 and old[:8] == b"RSD PTR " and sum(old) % 256 == 0, old
+    if mb.INFO_ACPI_NEW in payload:
+        new = payload[mb.INFO_ACPI_NEW]
+        assert new[15] >= 2 and len(new) == struct.unpack_from("<I", new, 20)[0], new
+        assert new[:20] == old and sum(new) % 256 == 0, new
 
     # 3.6.6: the modules in order, each on its own page above the kernel,
     # holding the file's bytes; their strings as given or the file's name.

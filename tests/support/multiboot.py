@@ -31,6 +31,8 @@ INFO_MODULE = 3
 INFO_BASIC_MEMORY = 4
 INFO_BOOT_DEVICE = 5
 INFO_MEMORY_MAP = 6
+INFO_ACPI_OLD = 14
+INFO_ACPI_NEW = 15
 
 # A 32-bit "cli; hlt; jmp $-1": where a made-up kernel stops, should it run.
 HALT_CODE = b"\xfa\xf4\xeb\xfd"
