@@ -15,9 +15,11 @@
 ;   console.inc: print, print_char, print_hex64, print_hex8
 ;   cpu_check.inc: check_long_mode
 ;   disk.inc: disk_init
+;   kernel_kind.inc: check_kernel_kind
 ;   kernel_load.inc: load_kernel
-;   loader_fields.inc: STAGE2_HEADER_VERSION, STAGE2_LOAD_ADDRESS,
-;       STAGE2_MAGIC, stage2_header, stage2_header_size
+;   loader_fields.inc: KERNEL_KIND_MULTIBOOT1, KERNEL_KIND_MULTIBOOT2,
+;       STAGE2_HEADER_VERSION,
+;       STAGE2_LOAD_ADDRESS, STAGE2_MAGIC, stage2_header, stage2_header_size
 ;   long_mode.inc: enter_long_mode
 ;   magic_break.inc: MAGIC_BREAK
 ;   memory_layout.inc: BOOT_INFO_ADDRESS, BOOT_INFO_AREA_SIZE,
@@ -25,6 +27,8 @@
 ;       LOADER_MEMORY_START, REAL_MODE_STACK_TOP, STAGE2_VARIABLES_ADDRESS,
 ;       STAGE2_VARIABLES_SIZE
 ;   memory_map.inc: read_memory_map
+;   multiboot1.inc: boot_multiboot1
+;   multiboot2.inc: boot_multiboot2
 ;   page_tables.inc: build_page_tables
 ;   screen.inc: screen_init
 ;   serial.inc: serial_drain, serial_init
@@ -39,6 +43,10 @@
 ;   4. read, check and place the kernel ELF          (disk.inc, kernel_load.inc, elf_check.inc)
 ;   5. build identity-mapping page tables            (page_tables.inc)
 ;   6. switch to long mode and jump to the kernel    (long_mode.inc)
+; A Multiboot2 or Multiboot 1 kernel (the kind mkimage recorded,
+; kernel_kind.inc) takes steps 5-6 differently: it gets its modules and its
+; information structure and starts in 32-bit protected mode (multiboot2.inc,
+; multiboot1.inc, protected_mode_handoff.inc).
 ; Any failure prints what went wrong and halts (failure.inc); a routine
 ; that can fail without halting says so with the carry flag (CF set).
 ;
@@ -77,8 +85,9 @@ stage2_header_block:
         at stage2_header.magic,   dd STAGE2_MAGIC
         at stage2_header.version, dw STAGE2_HEADER_VERSION
         at stage2_header.size,    dw stage2_header_size
-        ; kernel_lba, kernel_sectors, kernel_size, kernel_checksum and
-        ; cmdline are zero here and filled in by the image builder.
+        ; kernel_lba, kernel_sectors, kernel_size, kernel_checksum,
+        ; kernel_kind and cmdline are zero here and filled in by the image
+        ; builder.
     iend
 
 stage2_main:
@@ -122,9 +131,14 @@ stage2_main:
     record_timestamp TIMESTAMP_A20_ENABLED
     call read_memory_map
     record_timestamp TIMESTAMP_MEMORY_MAP_READ
+    call check_kernel_kind
     mov dl, [boot_drive]
     call disk_init
     call load_kernel
+    cmp dword [STAGE2_LOAD_ADDRESS + stage2_header.kernel_kind], KERNEL_KIND_MULTIBOOT2
+    je boot_multiboot2
+    cmp dword [STAGE2_LOAD_ADDRESS + stage2_header.kernel_kind], KERNEL_KIND_MULTIBOOT1
+    je boot_multiboot1
     call build_page_tables
     record_timestamp TIMESTAMP_PAGE_TABLES_BUILT
 
@@ -191,9 +205,15 @@ jumping_message:        db "stage2: entering long mode, jumping to the kernel at
 %include "stage2/descriptor_table.inc"
 %include "stage2/unreal_mode.inc"
 %include "stage2/elf_check.inc"
+%include "stage2/kernel_kind.inc"
 %include "stage2/kernel_load.inc"
 %include "stage2/page_tables.inc"
 %include "stage2/long_mode.inc"
+%include "stage2/modules.inc"
+%include "stage2/multiboot_elf.inc"
+%include "stage2/multiboot2.inc"
+%include "stage2/multiboot1.inc"
+%include "stage2/protected_mode_handoff.inc"
 
 section .bss
 stage2_variables_end:

@@ -19,6 +19,7 @@
 #include "disk_layout.h"
 #include "elf_check.h"
 #include "file_io.h"
+#include "kernel_kind.h"
 
 /* The command line field holds the text and its terminating NUL. */
 #define CMDLINE_MAX_LENGTH (STAGE2_CMDLINE_MAX - 1)
@@ -27,15 +28,25 @@
  * 4-byte word, though checksum_update() does not depend on that). */
 #define COPY_CHUNK_BYTES (1024u * 1024u)
 
-static bool copy_kernel(const struct input_file *kernel, struct output_file *out,
-                        uint64_t image_offset, uint64_t *checksum)
+/* The most modules' names and files: "FILE" or "FILE,STRING" split. */
+struct module_input {
+    char *path;
+    const char *string;
+    struct input_file file;
+    struct problems p;
+};
+
+/* Copy a file (the kernel or a module: `what`) into the image at
+ * `image_offset`, computing its checksum on the way. */
+static bool copy_file(const struct input_file *kernel, const char *what, struct output_file *out,
+                      uint64_t image_offset, uint64_t *checksum)
 {
     struct checksum_state cs;
     uint8_t *buf = malloc(COPY_CHUNK_BYTES);
     bool ok = false;
 
     if (!buf) {
-        diag_error("%s: out of memory copying the kernel", out->final_path);
+        diag_error("%s: out of memory copying the %s", out->final_path, what);
         return false;
     }
     checksum_init(&cs);
@@ -44,8 +55,8 @@ static bool copy_kernel(const struct input_file *kernel, struct output_file *out
                                                           : COPY_CHUNK_BYTES;
         if (!read_exact_at(kernel->fd, buf, n, done)) {
             diag_error("%s: cannot read at offset %" PRIu64 ": %s: make sure nothing rewrites "
-                       "the kernel while mkimage runs",
-                       kernel->path, done, errno ? strerror(errno) : "the file shrank");
+                       "the %s while mkimage runs",
+                       kernel->path, done, errno ? strerror(errno) : "the file shrank", what);
             goto out;
         }
         if (!write_all_at(out->fd, buf, n, image_offset + done)) {
@@ -62,8 +73,8 @@ static bool copy_kernel(const struct input_file *kernel, struct output_file *out
     struct stat st;
     if (fstat(kernel->fd, &st) != 0 || (uint64_t)st.st_size != kernel->size) {
         diag_error("%s: changed size while being copied: make sure nothing rewrites the "
-                   "kernel while mkimage runs, then run mkimage again",
-                   kernel->path);
+                   "%s while mkimage runs, then run mkimage again",
+                   kernel->path, what);
         goto out;
     }
     *checksum = checksum_final(&cs);
@@ -75,6 +86,7 @@ out:
 
 static bool write_image(const struct build_options *o, const struct input_file *stage1,
                         const struct input_file *stage2, const struct input_file *kernel,
+                        uint32_t kernel_kind, struct module_input *modules,
                         struct disk_layout *layout)
 {
     uint8_t mbr[MBR_SIZE];
@@ -83,7 +95,15 @@ static bool write_image(const struct build_options *o, const struct input_file *
     uint64_t checksum = 0;
     bool ok = false;
 
-    layout_compute(layout, (uint32_t)stage2->size, (uint32_t)kernel->size);
+    uint32_t module_bytes[STAGE2_MODULES_MAX];
+    uint64_t module_checksums[STAGE2_MODULES_MAX];
+    const char *module_strings[STAGE2_MODULES_MAX];
+    for (unsigned i = 0; i < o->module_count; i++) {
+        module_bytes[i] = (uint32_t)modules[i].file.size;
+        module_strings[i] = modules[i].string;
+    }
+    layout_compute(layout, (uint32_t)stage2->size, (uint32_t)kernel->size, o->module_count,
+                   module_bytes);
 
     memcpy(mbr, stage1->head, MBR_SIZE);
     stage1_patch(mbr, layout);
@@ -101,9 +121,14 @@ static bool write_image(const struct build_options *o, const struct input_file *
         goto done;
     /* The kernel goes first so that its checksum is known when the stage-2
      * header is written; everything not written stays zero. */
-    if (!copy_kernel(kernel, &out, (uint64_t)layout->kernel_lba * SECTOR_SIZE, &checksum))
+    if (!copy_file(kernel, "kernel", &out, (uint64_t)layout->kernel_lba * SECTOR_SIZE, &checksum))
         goto fail;
-    stage2_patch(stage2_sectors, layout, checksum, o->cmdline);
+    for (unsigned i = 0; i < o->module_count; i++)
+        if (!copy_file(&modules[i].file, "module", &out,
+                       (uint64_t)layout->module_lba[i] * SECTOR_SIZE, &module_checksums[i]))
+            goto fail;
+    stage2_patch(stage2_sectors, layout, checksum, kernel_kind, o->cmdline, module_checksums,
+                 module_strings);
     if (!write_all_at(out.fd, mbr, MBR_SIZE, 0) ||
         !write_all_at(out.fd, stage2_sectors, stage2_bytes,
                       (uint64_t)layout->stage2_lba * SECTOR_SIZE)) {
@@ -121,6 +146,80 @@ done:
     return ok;
 }
 
+/* The checks of the kernel's kind; returns how many problems they found. */
+static unsigned check_kernel_kind(const struct input_file *kernel, uint32_t kind,
+                                  struct problems *p)
+{
+    switch (kind) {
+    case KERNEL_KIND_MULTIBOOT2:
+        return multiboot2_check(kernel->head, kernel->head_len, kernel->size, p, NULL);
+    case KERNEL_KIND_MULTIBOOT1:
+        return multiboot1_check(kernel->head, kernel->head_len, kernel->size, p, NULL);
+    case KERNEL_KIND_LINUX:
+        if (kernel_kind_detect(kernel->head, kernel->head_len) == KERNEL_KIND_LINUX)
+            return 0;
+        problem(p,
+                "--protocol linux: the file is no bzImage (no 0xAA55 at 0x%X and \"HdrS\" "
+                "at 0x%X)",
+                LINUX_BOOT_FLAG_OFFSET, LINUX_HEADER_MAGIC_OFFSET);
+        return 1;
+    default:
+        return elf_check(kernel->head, kernel->head_len, kernel->size, p, NULL);
+    }
+}
+
+/* Open every --module FILE[,STRING] and check it; returns the problems. */
+static unsigned open_modules(const struct build_options *o, uint32_t kind,
+                             struct module_input *modules, struct problems *general)
+{
+    unsigned count = 0;
+
+    if (o->module_count > 0 && kind != KERNEL_KIND_MULTIBOOT2 && kind != KERNEL_KIND_MULTIBOOT1) {
+        problem(general,
+                "--module: the kernel is of kind %s, whose handoff passes no modules; "
+                "modules go to Multiboot kernels",
+                kernel_kind_name(kind));
+        count++;
+    }
+    for (unsigned i = 0; i < o->module_count; i++) {
+        struct module_input *m = &modules[i];
+        const char *comma = strchr(o->modules[i], ',');
+        size_t path_length = comma ? (size_t)(comma - o->modules[i]) : strlen(o->modules[i]);
+
+        m->file.fd = -1;
+        m->path = strndup(o->modules[i], path_length);
+        if (!m->path) {
+            problem(general, "out of memory");
+            count++;
+            continue;
+        }
+        const char *slash = strrchr(m->path, '/');
+        m->string = comma ? comma + 1 : slash ? slash + 1 : m->path;
+        m->p = problems_for(m->path);
+        if (strlen(m->string) >= STAGE2_MODULE_STRING_MAX)
+            problem(&m->p,
+                    "--module: the string \"%s\" is %zu bytes; stage 2 holds at most %d: "
+                    "shorten it",
+                    m->string, strlen(m->string), STAGE2_MODULE_STRING_MAX - 1);
+        if (input_open(&m->file, m->path, SECTOR_SIZE, "check the --module path", &m->p) &&
+            m->file.size > KERNEL_MAX_FILE_BYTES)
+            problem(&m->p,
+                    "--module: the file is %" PRIu64 " bytes; a module may have at most "
+                    "%u MiB",
+                    m->file.size, KERNEL_MAX_FILE_BYTES / (1024u * 1024u));
+        count += m->p.count;
+    }
+    return count;
+}
+
+static void close_modules(const struct build_options *o, struct module_input *modules)
+{
+    for (unsigned i = 0; i < o->module_count; i++) {
+        input_close(&modules[i].file);
+        free(modules[i].path);
+    }
+}
+
 int build_image(const struct build_options *o)
 {
     struct input_file stage1 = {.fd = -1}, stage2 = {.fd = -1}, kernel = {.fd = -1};
@@ -130,6 +229,7 @@ int build_image(const struct build_options *o)
     struct problems general = problems_for(NULL);
     unsigned kernel_elf_problems = 0;
     struct disk_layout layout;
+    uint32_t kind = KERNEL_KIND_BOOTSTACK;
     int status = 1;
 
     size_t cmdline_length = strlen(o->cmdline);
@@ -149,19 +249,28 @@ int build_image(const struct build_options *o)
 
     if (input_open(&kernel, o->kernel, ELF_HEADER_WINDOW,
                    "check the --kernel path (build the kernel first)", &pk)) {
-        /* With --force the ELF problems are shown but do not stop the build:
-         * tests use that to hand the loader kernels it must refuse. */
+        /* main.c accepted only known names. */
+        if (o->protocol)
+            kernel_kind_from_name(o->protocol, &kind);
+        else
+            kind = kernel_kind_detect(kernel.head, kernel.head_len);
+        /* With --force the problems of the kernel's kind are shown but do
+         * not stop the build: tests use that to hand the loader kernels it
+         * must refuse. */
         pk.level = o->force ? "warning" : "error";
-        kernel_elf_problems = elf_check(kernel.head, kernel.head_len, kernel.size, &pk, NULL);
+        kernel_elf_problems = check_kernel_kind(&kernel, kind, &pk);
         pk.level = "error";
         if (o->force && kernel.size > KERNEL_MAX_FILE_BYTES)
             /* The limit keeps image sizes sane and the 32-bit size fields
-             * valid; --force is for odd ELF contents, not for huge files. */
-            problem(&pk, "--force does not lift the %u MiB size limit: pass the kernel ELF file",
+             * valid; --force is for odd kernel contents, not for huge files. */
+            problem(&pk, "--force does not lift the %u MiB size limit: pass the kernel file",
                     KERNEL_MAX_FILE_BYTES / (1024u * 1024u));
     }
 
-    unsigned errors = general.count + p1.count + p2.count +
+    struct module_input modules[STAGE2_MODULES_MAX];
+    unsigned module_errors = open_modules(o, kind, modules, &general);
+
+    unsigned errors = general.count + p1.count + p2.count + module_errors +
                       (o->force ? pk.count - kernel_elf_problems : pk.count);
     if (errors > 0) {
         diag_error("%s: not written because of the %u problem%s above; an existing %s "
@@ -170,19 +279,26 @@ int build_image(const struct build_options *o)
         goto done;
     }
 
-    if (!write_image(o, &stage1, &stage2, &kernel, &layout))
+    if (!write_image(o, &stage1, &stage2, &kernel, kind, modules, &layout))
         goto done;
 
     printf("%s: stage 2 at LBA %" PRIu32 " (%" PRIu32 " sectors), kernel at LBA %" PRIu32
-           " (%" PRIu32 " sectors, %" PRIu32 " bytes), %" PRIu32 " sectors in all%s\n",
+           " (%" PRIu32 " sectors, %" PRIu32 " bytes, kind %s), %" PRIu32 " sectors in all%s\n",
            o->output, layout.stage2_lba, layout.stage2_sectors, layout.kernel_lba,
-           layout.kernel_sectors, layout.kernel_size, layout.image_sectors,
-           kernel_elf_problems > 0 ? " (kernel fails the ELF checks: written because of --force)"
+           layout.kernel_sectors, layout.kernel_size, kernel_kind_name(kind), layout.image_sectors,
+           kernel_elf_problems > 0 ? " (kernel fails the checks of its kind: written because of "
+                                     "--force)"
                                    : "");
+    for (unsigned i = 0; i < o->module_count; i++)
+        printf("%s: module %u at LBA %" PRIu32 " (%" PRIu32 " sectors, %" PRIu32
+               " bytes): \"%s\"\n",
+               o->output, i, layout.module_lba[i], layout.module_sectors[i], layout.module_size[i],
+               modules[i].string);
     status = 0;
 done:
     input_close(&stage1);
     input_close(&stage2);
     input_close(&kernel);
+    close_modules(o, modules);
     return status;
 }

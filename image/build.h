@@ -4,13 +4,19 @@
 
 #include <stdbool.h>
 
+#include "loader_fields.h"
+
 struct build_options {
     const char *stage1;
     const char *stage2;
     const char *kernel;
     const char *cmdline; /* "" when not given */
     const char *output;
-    bool force; /* write even if the kernel fails the ELF checks */
+    const char *protocol; /* a KERNEL_KIND_* name, or NULL to detect the kind */
+    bool force;           /* write even if the kernel fails the checks of its kind */
+    /* --module FILE[,STRING], as given, in order */
+    const char *modules[STAGE2_MODULES_MAX];
+    unsigned module_count;
 };
 
 /* Returns the exit status: 0 when the image was written, 1 otherwise. */

@@ -12,8 +12,11 @@
 /* loader_fields.h mirrors loader_fields.inc; these sizes are what the NASM
  * struc definitions add up to (tests/test_layout.py compares the offsets). */
 _Static_assert(sizeof(struct disk_address_packet) == 16, "EDD 3.0 DAP is 16 bytes");
-_Static_assert(sizeof(struct stage2_header) == 32 + STAGE2_CMDLINE_MAX,
-               "stage 2 header: 32 bytes of fields, then the command line");
+_Static_assert(sizeof(struct stage2_module) == 20 + STAGE2_MODULE_STRING_MAX,
+               "stage 2 module entry: 20 bytes of fields, then the string");
+_Static_assert(sizeof(struct stage2_header) ==
+                   36 + STAGE2_CMDLINE_MAX + 4 + STAGE2_MODULES_MAX * sizeof(struct stage2_module),
+               "stage 2 header: 36 bytes of fields, then the command line");
 _Static_assert(STAGE1_DAP_OFFSET + sizeof(struct disk_address_packet) <= MBR_DISK_SIGNATURE_OFFSET,
                "the DAP must end before the disk signature");
 
@@ -26,15 +29,24 @@ _Static_assert((IMAGE_ALIGN_SECTORS & (IMAGE_ALIGN_SECTORS - 1)) == 0,
 #define DAP_AT(field) (STAGE1_DAP_OFFSET + offsetof(struct disk_address_packet, field))
 #define HDR_AT(field) offsetof(struct stage2_header, field)
 
-void layout_compute(struct disk_layout *l, uint32_t stage2_bytes, uint32_t kernel_bytes)
+void layout_compute(struct disk_layout *l, uint32_t stage2_bytes, uint32_t kernel_bytes,
+                    unsigned module_count, const uint32_t *module_bytes)
 {
     l->stage2_lba = STAGE2_FIRST_LBA;
     l->stage2_sectors = (uint32_t)sectors_for_bytes(stage2_bytes);
     l->kernel_lba = (uint32_t)align_up(l->stage2_lba + l->stage2_sectors, KERNEL_ALIGN_SECTORS);
     l->kernel_sectors = (uint32_t)sectors_for_bytes(kernel_bytes);
     l->kernel_size = kernel_bytes;
-    /* Even with an empty kernel the image keeps at least one whole MiB. */
+    /* Each module from the next 4 KiB boundary, for the same reason. */
     uint64_t used = (uint64_t)l->kernel_lba + l->kernel_sectors;
+    l->module_count = module_count;
+    for (unsigned i = 0; i < module_count; i++) {
+        l->module_lba[i] = (uint32_t)align_up(used, KERNEL_ALIGN_SECTORS);
+        l->module_sectors[i] = (uint32_t)sectors_for_bytes(module_bytes[i]);
+        l->module_size[i] = module_bytes[i];
+        used = (uint64_t)l->module_lba[i] + l->module_sectors[i];
+    }
+    /* Even with an empty kernel the image keeps at least one whole MiB. */
     l->image_sectors = (uint32_t)align_up(used, IMAGE_ALIGN_SECTORS);
 }
 
@@ -166,7 +178,18 @@ struct stage2_header stage2_header_read(const uint8_t *s)
     h.kernel_sectors = get_le32(s + HDR_AT(kernel_sectors));
     h.kernel_size = get_le32(s + HDR_AT(kernel_size));
     h.kernel_checksum = get_le64(s + HDR_AT(kernel_checksum));
+    h.kernel_kind = get_le32(s + HDR_AT(kernel_kind));
     memcpy(h.cmdline, s + HDR_AT(cmdline), sizeof(h.cmdline));
+    h.module_count = get_le32(s + HDR_AT(module_count));
+    for (unsigned i = 0; i < STAGE2_MODULES_MAX; i++) {
+        const uint8_t *m = s + HDR_AT(modules) + i * sizeof(struct stage2_module);
+        h.modules[i].lba = get_le32(m + offsetof(struct stage2_module, lba));
+        h.modules[i].sectors = get_le32(m + offsetof(struct stage2_module, sectors));
+        h.modules[i].size = get_le32(m + offsetof(struct stage2_module, size));
+        h.modules[i].checksum = get_le64(m + offsetof(struct stage2_module, checksum));
+        memcpy(h.modules[i].string, m + offsetof(struct stage2_module, string),
+               STAGE2_MODULE_STRING_MAX);
+    }
     return h;
 }
 
@@ -218,12 +241,15 @@ bool stage2_check(const uint8_t *data, size_t len, uint64_t file_size, struct pr
     return p->count == before;
 }
 
-void stage2_patch(uint8_t *s, const struct disk_layout *l, uint64_t checksum, const char *cmdline)
+void stage2_patch(uint8_t *s, const struct disk_layout *l, uint64_t checksum, uint32_t kernel_kind,
+                  const char *cmdline, const uint64_t *module_checksums,
+                  const char *const *module_strings)
 {
     put_le32(s + HDR_AT(kernel_lba), l->kernel_lba);
     put_le32(s + HDR_AT(kernel_sectors), l->kernel_sectors);
     put_le32(s + HDR_AT(kernel_size), l->kernel_size);
     put_le64(s + HDR_AT(kernel_checksum), checksum);
+    put_le32(s + HDR_AT(kernel_kind), kernel_kind);
 
     /* The whole field is rewritten: the text, then NULs to the end, so no
      * bytes from stage 2's own copy can follow the terminator. */
@@ -231,4 +257,18 @@ void stage2_patch(uint8_t *s, const struct disk_layout *l, uint64_t checksum, co
     size_t n = strlen(cmdline); /* callers check n < STAGE2_CMDLINE_MAX */
     memset(field, 0, STAGE2_CMDLINE_MAX);
     memcpy(field, cmdline, n);
+
+    /* Every module entry is rewritten, unused ones as zeros. */
+    put_le32(s + HDR_AT(module_count), l->module_count);
+    memset(s + HDR_AT(modules), 0, STAGE2_MODULES_MAX * sizeof(struct stage2_module));
+    for (unsigned i = 0; i < l->module_count; i++) {
+        uint8_t *m = s + HDR_AT(modules) + i * sizeof(struct stage2_module);
+        put_le32(m + offsetof(struct stage2_module, lba), l->module_lba[i]);
+        put_le32(m + offsetof(struct stage2_module, sectors), l->module_sectors[i]);
+        put_le32(m + offsetof(struct stage2_module, size), l->module_size[i]);
+        put_le64(m + offsetof(struct stage2_module, checksum), module_checksums[i]);
+        /* callers check the length < STAGE2_MODULE_STRING_MAX */
+        memcpy(m + offsetof(struct stage2_module, string), module_strings[i],
+               strlen(module_strings[i]));
+    }
 }

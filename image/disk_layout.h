@@ -6,6 +6,7 @@
  *                            (DAP) that reads stage 2, the partition table
  *   LBA 1 ..                 stage 2, padded to whole sectors
  *   next multiple of 8 ..    the kernel ELF file, verbatim, last sector padded
+ *   next multiple of 8 ..    each module (--module), verbatim, likewise
  *   .. whole MiB             zeros
  *
  * The partition table holds a single active entry from LBA 1 to the end of
@@ -68,8 +69,12 @@ struct disk_layout {
     uint32_t stage2_sectors;
     uint32_t kernel_lba;
     uint32_t kernel_sectors;
-    uint32_t kernel_size;   /* bytes */
-    uint32_t image_sectors; /* whole image, a multiple of IMAGE_ALIGN_SECTORS */
+    uint32_t kernel_size;  /* bytes */
+    unsigned module_count; /* modules after the kernel, each from a 4 KiB boundary */
+    uint32_t module_lba[STAGE2_MODULES_MAX];
+    uint32_t module_sectors[STAGE2_MODULES_MAX];
+    uint32_t module_size[STAGE2_MODULES_MAX]; /* bytes */
+    uint32_t image_sectors;                   /* whole image, a multiple of IMAGE_ALIGN_SECTORS */
 };
 
 struct chs {
@@ -92,9 +97,11 @@ static inline uint64_t sectors_for_bytes(uint64_t bytes)
     return (bytes + SECTOR_SIZE - 1) / SECTOR_SIZE;
 }
 
-/* Lay out a stage 2 of `stage2_bytes` (1..STAGE2_MAX_BYTES) and a kernel of
- * `kernel_bytes` (at most KERNEL_MAX_FILE_BYTES). */
-void layout_compute(struct disk_layout *l, uint32_t stage2_bytes, uint32_t kernel_bytes);
+/* Lay out a stage 2 of `stage2_bytes` (1..STAGE2_MAX_BYTES), a kernel of
+ * `kernel_bytes` and `module_count` modules of `module_bytes` (each at most
+ * KERNEL_MAX_FILE_BYTES). */
+void layout_compute(struct disk_layout *l, uint32_t stage2_bytes, uint32_t kernel_bytes,
+                    unsigned module_count, const uint32_t *module_bytes);
 
 struct chs lba_to_chs(uint64_t lba);
 void partition_encode(uint8_t entry[MBR_PARTITION_ENTRY_SIZE], const struct partition_entry *e);
@@ -113,7 +120,8 @@ struct disk_address_packet dap_read(const uint8_t mbr[MBR_SIZE]);
  * the header size this mkimage was built with. */
 bool stage2_check(const uint8_t *data, size_t len, uint64_t file_size, struct problems *p);
 void stage2_patch(uint8_t *stage2, const struct disk_layout *l, uint64_t checksum,
-                  const char *cmdline);
+                  uint32_t kernel_kind, const char *cmdline, const uint64_t *module_checksums,
+                  const char *const *module_strings);
 struct stage2_header stage2_header_read(const uint8_t *stage2);
 /* Problems with a header as found in an image (magic, version, size). */
 bool stage2_header_check(const struct stage2_header *h, struct problems *p);

@@ -20,6 +20,7 @@
 #include "disk_layout.h"
 #include "elf_check.h"
 #include "file_io.h"
+#include "kernel_kind.h"
 
 #define CHUNK_BYTES (1024u * 1024u)
 
@@ -67,10 +68,10 @@ static void check_partitions(const uint8_t *mbr, uint64_t image_sectors, struct 
     }
 }
 
-/* Print the command line as a C-style string, escaping anything odd. */
-static void print_cmdline(const char *cmdline, size_t max)
+/* Print a string as a C-style string, escaping anything odd. */
+static void print_cmdline_value(const char *cmdline, size_t max)
 {
-    fputs("command line: \"", stdout);
+    fputs("\"", stdout);
     for (size_t i = 0; i < max && cmdline[i]; i++) {
         unsigned char c = (unsigned char)cmdline[i];
         if (c == '"' || c == '\\')
@@ -152,6 +153,81 @@ out:
     free(sum);
 }
 
+/* The modules the header records: where, how big, their strings and
+ * checksums. */
+static void show_modules(const struct input_file *image, const struct stage2_header *h,
+                         uint64_t image_sectors, struct problems *p)
+{
+    if (h->module_count > STAGE2_MODULES_MAX) {
+        problem(p,
+                "the stage-2 header records %" PRIu32 " modules; it holds at most %d: "
+                "rebuild the image with mkimage",
+                (uint32_t)h->module_count, STAGE2_MODULES_MAX);
+        return;
+    }
+    for (unsigned i = 0; i < h->module_count; i++) {
+        const struct stage2_module *m = &h->modules[i];
+        printf("module %u: LBA %" PRIu32 ", %" PRIu32 " sectors, %" PRIu32 " bytes, string ", i,
+               (uint32_t)m->lba, (uint32_t)m->sectors, (uint32_t)m->size);
+        print_cmdline_value(m->string, STAGE2_MODULE_STRING_MAX);
+        if (strnlen(m->string, STAGE2_MODULE_STRING_MAX) == STAGE2_MODULE_STRING_MAX ||
+            sectors_for_bytes(m->size) != m->sectors ||
+            (uint64_t)m->lba + m->sectors > image_sectors) {
+            problem(p,
+                    "module %u: its string has no NUL, or its size does not fill its sectors, "
+                    "or it lies beyond the image: rebuild the image with mkimage",
+                    i);
+            continue;
+        }
+        uint64_t computed;
+        if (kernel_checksum_at(image, (uint64_t)m->lba * SECTOR_SIZE, m->size, &computed, p)) {
+            bool match = computed == m->checksum;
+            printf("module %u checksum: recorded 0x%016" PRIX64 ", computed 0x%016" PRIX64 ": %s\n",
+                   i, (uint64_t)m->checksum, computed, match ? "ok" : "MISMATCH");
+            if (!match)
+                problem(p,
+                        "module %u checksum MISMATCH: the image was damaged or edited after "
+                        "mkimage wrote it: rebuild it",
+                        i);
+        }
+    }
+}
+
+static void show_multiboot(const struct input_file *image, uint32_t kind, uint64_t offset,
+                           uint64_t size, struct problems *p)
+{
+    size_t head_len = size < ELF_HEADER_WINDOW ? (size_t)size : ELF_HEADER_WINDOW;
+    uint8_t *head = malloc(head_len ? head_len : 1);
+    struct multiboot_load load;
+
+    if (!head) {
+        problem(p, "out of memory");
+        return;
+    }
+    if (!read_exact_at(image->fd, head, head_len, offset)) {
+        problem(p, "cannot read the kernel's first bytes: %s",
+                errno ? strerror(errno) : "unexpected end of file");
+        free(head);
+        return;
+    }
+    p->part = "kernel";
+    unsigned problems = kind == KERNEL_KIND_MULTIBOOT2
+                            ? multiboot2_check(head, head_len, size, p, &load)
+                            : multiboot1_check(head, head_len, size, p, &load);
+    if (problems == 0 && load.elf)
+        printf("kernel %s: ELF segments at 0x%" PRIX32 "-0x%" PRIX32 ", entry 0x%" PRIX32
+               " (physical)\n",
+               kind == KERNEL_KIND_MULTIBOOT2 ? "Multiboot2" : "Multiboot", load.load_addr,
+               load.load_end_addr, load.entry_addr);
+    else if (problems == 0)
+        printf("kernel %s: file offset 0x%" PRIX32 " loaded at 0x%" PRIX32 "-0x%" PRIX32
+               ", BSS to 0x%" PRIX32 ", entry 0x%" PRIX32 "\n",
+               kind == KERNEL_KIND_MULTIBOOT2 ? "Multiboot2" : "Multiboot", load.file_offset,
+               load.load_addr, load.load_end_addr, load.bss_end_addr, load.entry_addr);
+    p->part = NULL;
+    free(head);
+}
+
 int info_image(const char *path)
 {
     struct problems p = problems_for(path);
@@ -210,8 +286,15 @@ int info_image(const char *path)
                 stage2_end, image_sectors);
         goto done;
     }
-    /* The header is 288 bytes, inside stage 2's first sector, which lies
-     * inside the image as just checked. */
+    /* The header lies in stage 2's first sectors, which lie inside the
+     * image as just checked, if stage 2 is long enough to hold it. */
+    if ((size_t)dap.sectors * SECTOR_SIZE < sizeof(struct stage2_header)) {
+        problem(&p,
+                "stage 2 has %u sectors, too few for the %zu-byte stage-2 header: "
+                "rebuild the image with mkimage",
+                (unsigned)dap.sectors, sizeof(struct stage2_header));
+        goto done;
+    }
     uint8_t raw_header[sizeof(struct stage2_header)];
     if (!read_exact_at(image.fd, raw_header, sizeof(raw_header), dap.lba * SECTOR_SIZE)) {
         problem(&p, "cannot read the stage-2 header: %s",
@@ -232,8 +315,15 @@ int info_image(const char *path)
     uint32_t kernel_size = h.kernel_size;
     printf("kernel: LBA %" PRIu32 ", %" PRIu32 " sectors, %" PRIu32 " bytes\n", kernel_lba,
            kernel_sectors, kernel_size);
+    printf("kernel kind: %s\n", kernel_kind_name(h.kernel_kind));
+    if (h.kernel_kind >= KERNEL_KIND_COUNT)
+        problem(&p,
+                "the stage-2 header records kernel kind %" PRIu32 ", which stage 2 does not "
+                "know: rebuild the image with mkimage",
+                (uint32_t)h.kernel_kind);
     size_t cmdline_len = strnlen(h.cmdline, STAGE2_CMDLINE_MAX);
-    print_cmdline(h.cmdline, STAGE2_CMDLINE_MAX);
+    fputs("command line: ", stdout);
+    print_cmdline_value(h.cmdline, STAGE2_CMDLINE_MAX);
     if (cmdline_len == STAGE2_CMDLINE_MAX)
         problem(&p, "the command line in the stage-2 header has no terminating NUL: "
                     "rebuild the image with mkimage");
@@ -278,7 +368,11 @@ int info_image(const char *path)
                     "damaged or edited after mkimage wrote it: rebuild it",
                     (uint64_t)h.kernel_checksum, computed);
     }
-    show_kernel_elf(&image, kernel_offset, kernel_size, &p);
+    show_modules(&image, &h, image_sectors, &p);
+    if (h.kernel_kind == KERNEL_KIND_BOOTSTACK)
+        show_kernel_elf(&image, kernel_offset, kernel_size, &p);
+    else if (h.kernel_kind == KERNEL_KIND_MULTIBOOT2 || h.kernel_kind == KERNEL_KIND_MULTIBOOT1)
+        show_multiboot(&image, h.kernel_kind, kernel_offset, kernel_size, &p);
 
 done:
     printf("result: %s\n", p.count == 0 ? "ok" : "problems found");

@@ -30,8 +30,27 @@ struct disk_address_packet {
 
 /* Stage 2: a header right after its first jump. */
 #define STAGE2_MAGIC 0x444C3253u /* "S2LD" */
-#define STAGE2_HEADER_VERSION 1
+#define STAGE2_HEADER_VERSION 2
 #define STAGE2_CMDLINE_MAX 256
+
+/* The boot protocol the kernel speaks (stage2_header.kernel_kind). */
+#define KERNEL_KIND_BOOTSTACK 0  /* our own: ELF64, long mode, boot_info */
+#define KERNEL_KIND_MULTIBOOT2 1 /* Multiboot2 specification 2.0 */
+#define KERNEL_KIND_MULTIBOOT1 2 /* GNU Multiboot 0.6.96 */
+#define KERNEL_KIND_LINUX 3      /* the Linux x86 boot protocol (a bzImage) */
+#define KERNEL_KIND_COUNT 4
+
+/* Modules: files after the kernel on the disk, loaded for Multiboot kernels. */
+#define STAGE2_MODULES_MAX 8
+#define STAGE2_MODULE_STRING_MAX 128 /* including the terminating NUL */
+
+struct stage2_module {
+    uint32_t lba;
+    uint32_t sectors;
+    uint32_t size;
+    uint64_t checksum;
+    char string[STAGE2_MODULE_STRING_MAX];
+} __attribute__((packed));
 
 struct stage2_header {
     uint8_t jump[4];
@@ -42,7 +61,10 @@ struct stage2_header {
     uint32_t kernel_sectors;
     uint32_t kernel_size;
     uint64_t kernel_checksum;
+    uint32_t kernel_kind; /* KERNEL_KIND_* */
     char cmdline[STAGE2_CMDLINE_MAX];
+    uint32_t module_count;
+    struct stage2_module modules[STAGE2_MODULES_MAX];
 } __attribute__((packed));
 
 #endif

@@ -2,7 +2,8 @@
  * main.c - mkimage's command line.
  *
  *   mkimage build --stage1 FILE --stage2 FILE --kernel FILE
- *                 [--cmdline TEXT] [--force] -o OUT
+ *                 [--cmdline TEXT] [--protocol NAME] [--module FILE[,STRING]]...
+ *                 [--force] -o OUT
  *   mkimage info IMAGE
  *   mkimage help
  *
@@ -15,6 +16,7 @@
 #include "build.h"
 #include "diag.h"
 #include "info.h"
+#include "kernel_kind.h"
 
 #define EXIT_OK 0
 #define EXIT_PROBLEM 1
@@ -22,7 +24,8 @@
 
 static const char usage_text[] =
     "usage: " PROGRAM_NAME " build --stage1 FILE --stage2 FILE --kernel FILE\n"
-    "                     [--cmdline TEXT] [--force] -o OUT\n"
+    "                     [--cmdline TEXT] [--protocol NAME] [--module FILE[,STRING]]...\n"
+    "                     [--force] -o OUT\n"
     "       " PROGRAM_NAME " info IMAGE\n"
     "       " PROGRAM_NAME " help\n"
     "\n"
@@ -31,9 +34,15 @@ static const char usage_text[] =
     "        OUT is replaced only when the whole image was written.\n"
     "  --stage1 FILE   the 512-byte boot sector (stage1.bin)\n"
     "  --stage2 FILE   the second stage (stage2.bin), starting with its header\n"
-    "  --kernel FILE   the x86-64 kernel, a static ELF64 executable linked at or above 1 MiB\n"
+    "  --kernel FILE   the kernel: a static ELF64 executable linked at or above 1 MiB\n"
+    "                  (our own protocol) or a Multiboot2 or Multiboot kernel\n"
     "  --cmdline TEXT  the kernel command line, at most 255 bytes (default: empty)\n"
-    "  --force         write the image even if the kernel fails the ELF checks\n"
+    "  --protocol NAME the kernel's boot protocol, one of " KERNEL_KIND_NAMES ";\n"
+    "                  default: detected (linux, multiboot2, multiboot1, else bootstack)\n"
+    "  --module FILE[,STRING]  a module for a Multiboot kernel, stored after the kernel\n"
+    "                  and loaded after it; STRING (default: the file's name) is\n"
+    "                  handed to the kernel with it; up to 8, in order\n"
+    "  --force         write the image even if the kernel fails the checks of its kind\n"
     "                  (for testing the loader's own checks)\n"
     "  -o, --output OUT  the image file to write\n"
     "info    print the layout of IMAGE and verify it, including the kernel checksum;\n"
@@ -71,9 +80,9 @@ struct value_option {
 static int parse_build(int argc, char **argv, struct build_options *o)
 {
     const struct value_option options[] = {
-        {"--stage1", NULL, &o->stage1}, {"--stage2", NULL, &o->stage2},
-        {"--kernel", NULL, &o->kernel}, {"--cmdline", NULL, &o->cmdline},
-        {"--output", "-o", &o->output},
+        {"--stage1", NULL, &o->stage1},     {"--stage2", NULL, &o->stage2},
+        {"--kernel", NULL, &o->kernel},     {"--cmdline", NULL, &o->cmdline},
+        {"--protocol", NULL, &o->protocol}, {"--output", "-o", &o->output},
     };
     const size_t option_count = sizeof(options) / sizeof(options[0]);
 
@@ -86,6 +95,22 @@ static int parse_build(int argc, char **argv, struct build_options *o)
             return WANTS_HELP;
         if (strcmp(arg, "--force") == 0) {
             o->force = true;
+            continue;
+        }
+        if (strcmp(arg, "--module") == 0 || strncmp(arg, "--module=", 9) == 0) {
+            const char *module = arg[8] == '=' ? arg + 9 : NULL;
+            if (!module) {
+                if (i + 1 >= argc)
+                    return usage_error("build: %s needs a value", arg);
+                module = argv[++i];
+            }
+            if (*module == '\0' || *module == ',')
+                return usage_error("build: --module '%s' names no file", module);
+            if (o->module_count == STAGE2_MODULES_MAX)
+                return usage_error("build: more than 8 --module options; stage 2 holds at most 8 "
+                                   "(STAGE2_MODULES_MAX): leave out '%s'",
+                                   module);
+            o->modules[o->module_count++] = module;
             continue;
         }
         for (size_t k = 0; k < option_count && !match; k++) {
@@ -115,7 +140,7 @@ static int parse_build(int argc, char **argv, struct build_options *o)
     }
 
     for (size_t k = 0; k < option_count; k++) {
-        if (options[k].target == &o->cmdline)
+        if (options[k].target == &o->cmdline || options[k].target == &o->protocol)
             continue;
         if (!*options[k].target)
             return usage_error("build: missing %s", options[k].short_name
@@ -126,6 +151,10 @@ static int parse_build(int argc, char **argv, struct build_options *o)
     }
     if (!o->cmdline)
         o->cmdline = "";
+    uint32_t kind;
+    if (o->protocol && !kernel_kind_from_name(o->protocol, &kind))
+        return usage_error("build: unknown --protocol '%s' (expected one of " KERNEL_KIND_NAMES ")",
+                           o->protocol);
     return EXIT_OK;
 }
 

@@ -28,10 +28,14 @@ STAGE2_MAX_SECTORS = 64
 
 # Stage 2 header (loader_fields.inc, struc stage2_header).
 STAGE2_MAGIC = 0x444C3253
-HEADER_FORMAT = "<4sIHHIIIQ"      # jump .. kernel_checksum, then the command line
+HEADER_FORMAT = "<4sIHHIIIQI"     # jump .. kernel_checksum, kernel_kind, then the command line
 HEADER_FIELDS_SIZE = struct.calcsize(HEADER_FORMAT)
 CMDLINE_MAX = 256
-HEADER_SIZE = HEADER_FIELDS_SIZE + CMDLINE_MAX
+KERNEL_KIND_BOOTSTACK = 0         # loader_fields.inc KERNEL_KIND_*
+CMDLINE_END = HEADER_FIELDS_SIZE + CMDLINE_MAX
+MODULES_MAX = 8                   # loader_fields.inc STAGE2_MODULES_MAX
+MODULE_ENTRY_SIZE = 20 + 128      # lba, sectors, size, checksum, string
+HEADER_SIZE = HEADER_FIELDS_SIZE + CMDLINE_MAX + 4 + MODULES_MAX * MODULE_ENTRY_SIZE
 
 KERNEL_MAX_FILE_BYTES = 256 * MIB
 # Stage 2 reads the ELF and program headers from its first chunk of the
@@ -93,11 +97,11 @@ def make_stage1():
     return bytes(s)
 
 
-def make_stage2(size=1000, *, magic=STAGE2_MAGIC, version=1, header_size=HEADER_SIZE):
+def make_stage2(size=2000, *, magic=STAGE2_MAGIC, version=2, header_size=HEADER_SIZE):
     """Stage 2: its header (with stale values mkimage must overwrite), then
     recognisable filler."""
     header = struct.pack(HEADER_FORMAT, b"\xe9\x1d\x01\x90", magic, version, header_size,
-                         0xAAAAAAAA, 0xBBBBBBBB, 0xCCCCCCCC, 0xDDDDDDDDDDDDDDDD)
+                         0xAAAAAAAA, 0xBBBBBBBB, 0xCCCCCCCC, 0xDDDDDDDDDDDDDDDD, 0xEEEEEEEE)
     header += b"stale command line".ljust(CMDLINE_MAX, b"\xee")
     body = bytes((i * 7 + 3) % 256 for i in range(max(0, size - len(header))))
     return (header + body)[:size]
@@ -168,7 +172,7 @@ def test_good_build_layout(inputs):
     stage1, stage2 = make_stage1(), make_stage2()
     kernel = ef.good_kernel()
     s2_sectors, k_lba, k_sectors, image_size = expected_layout(len(stage2), len(kernel))
-    assert (s2_sectors, k_lba) == (2, 8)
+    assert (s2_sectors, k_lba) == (4, 8)
     assert len(image) == image_size == MIB
 
     # MBR: stage 1's bytes, except the DAP's sector count and LBA and the table.
@@ -186,12 +190,13 @@ def test_good_build_layout(inputs):
 
     # Stage 2: header patched, the rest copied, the last sector zero-padded.
     s2 = image[SECTOR:SECTOR + s2_sectors * SECTOR]
-    jump, magic, version, hsize, h_lba, h_sectors, h_size, h_sum = \
+    jump, magic, version, hsize, h_lba, h_sectors, h_size, h_sum, h_kind = \
         struct.unpack_from(HEADER_FORMAT, s2)
-    assert (jump, magic, version, hsize) == (stage2[:4], STAGE2_MAGIC, 1, HEADER_SIZE)
+    assert (jump, magic, version, hsize) == (stage2[:4], STAGE2_MAGIC, 2, HEADER_SIZE)
     assert (h_lba, h_sectors, h_size) == (k_lba, k_sectors, len(kernel))
+    assert h_kind == KERNEL_KIND_BOOTSTACK
     assert h_sum == kernel_checksum(kernel)
-    field = s2[HEADER_FIELDS_SIZE:HEADER_SIZE]
+    field = s2[HEADER_FIELDS_SIZE:CMDLINE_END]
     assert field == cmdline.encode().ljust(CMDLINE_MAX, b"\0")
     assert s2[HEADER_SIZE:len(stage2)] == stage2[HEADER_SIZE:]
     assert s2[len(stage2):] == bytes(s2_sectors * SECTOR - len(stage2))
@@ -214,8 +219,8 @@ def test_info_on_good_image(inputs):
     assert f"image: {inputs.out}, {MIB} bytes (2048 sectors)" in out
     assert ("partition 1: status 0x80 (active), type 0x7F, first LBA 1, 2047 sectors, "
             "CHS 0/0/2 to 0/32/32") in out
-    assert "stage 2: LBA 1, 2 sectors" in out
-    assert 'stage 2 header: magic 0x444C3253 ("S2LD"), version 1, size 288' in out
+    assert "stage 2: LBA 1, 4 sectors" in out
+    assert 'stage 2 header: magic 0x444C3253 ("S2LD"), version 2, size 1480' in out
     assert f"kernel: LBA 8, {-(-len(kernel) // SECTOR)} sectors, {len(kernel)} bytes" in out
     assert 'command line: "root=/dev/x \\"quoted\\""' in out
     assert f"checksum: recorded 0x{checksum:016X}, computed 0x{checksum:016X}: ok" in out
@@ -249,7 +254,7 @@ def test_largest_stage2_and_odd_sizes(inputs):
     assert inputs.build(stage2=stage2, kernel=kernel).returncode == 0
     image = inputs.out.read_bytes()
     assert struct.unpack_from("<H", image, DAP_OFFSET + 2)[0] == STAGE2_MAX_SECTORS
-    _, _, _, _, h_lba, h_sectors, h_size, h_sum = struct.unpack_from(HEADER_FORMAT, image, SECTOR)
+    _, _, _, _, h_lba, h_sectors, h_size, h_sum, _ = struct.unpack_from(HEADER_FORMAT, image, SECTOR)
     assert (h_lba, h_size) == (72, len(kernel_bytes))
     assert h_sectors == -(-len(kernel_bytes) // SECTOR)
     assert h_sum == kernel_checksum(kernel_bytes)
@@ -266,7 +271,7 @@ def test_successful_build_replaces_existing_output(inputs):
 def test_longest_command_line_fits(inputs):
     cmdline = "x" * (CMDLINE_MAX - 1)
     assert inputs.build(cmdline=cmdline).returncode == 0
-    field = inputs.out.read_bytes()[SECTOR + HEADER_FIELDS_SIZE:SECTOR + HEADER_SIZE]
+    field = inputs.out.read_bytes()[SECTOR + HEADER_FIELDS_SIZE:SECTOR + CMDLINE_END]
     assert field == cmdline.encode() + b"\0"
 
 
@@ -556,10 +561,10 @@ def test_bad_stage1(inputs, name, change, fragments):
 @pytest.mark.parametrize("name,content,fragments", [
     ("too-big", make_stage2(STAGE2_MAX_SECTORS * SECTOR + 1),
      ["is 32769 bytes (65 sectors)", "at most 64 sectors"]),
-    ("too-short", make_stage2(100), ["too short", "288-byte stage-2 header"]),
+    ("too-short", make_stage2(100), ["too short", "1480-byte stage-2 header"]),
     ("no-magic", make_stage2(magic=0x12345678), ["expected magic 0x444C3253", "0x12345678"]),
-    ("wrong-version", make_stage2(version=2), ["header version 2"]),
-    ("wrong-size", make_stage2(header_size=300), ["300-byte stage-2 header", "288 bytes"]),
+    ("wrong-version", make_stage2(version=1), ["header version 1"]),
+    ("wrong-size", make_stage2(header_size=300), ["300-byte stage-2 header", "1480 bytes"]),
 ])
 def test_bad_stage2(inputs, name, content, fragments):
     stage2 = inputs.file(f"{name}.bin", content)
@@ -782,7 +787,7 @@ def test_make_disk_target(root, tmp_path):
     first = make()
     assert first.returncode == 0, first.stdout + first.stderr
     image = build / "disk.img"
-    field = image.read_bytes()[SECTOR + HEADER_FIELDS_SIZE:SECTOR + HEADER_SIZE]
+    field = image.read_bytes()[SECTOR + HEADER_FIELDS_SIZE:SECTOR + CMDLINE_END]
     assert field.rstrip(b"\0") == b"console=ttyS0 it's \"quoted\" $HOME"
 
     # Up to date: mkimage does not run again.
@@ -797,5 +802,5 @@ def test_make_disk_target(root, tmp_path):
     os.utime(build / "cmdline.txt", ns=(later, later))
     third = make()
     assert third.returncode == 0, third.stdout + third.stderr
-    field = image.read_bytes()[SECTOR + HEADER_FIELDS_SIZE:SECTOR + HEADER_SIZE]
+    field = image.read_bytes()[SECTOR + HEADER_FIELDS_SIZE:SECTOR + CMDLINE_END]
     assert field.rstrip(b"\0") == b"quiet"

@@ -15,6 +15,8 @@ another; bochs.py also runs as a program, for `./build.sh bochs`.
     elf_factory.py    small ELF files, good and deliberately broken
     symbols.py        the symbols of kernel.elf, as nm lists them
     foreign_kernel.py the kernel in tests/foreign_kernel/, built and imaged
+    multiboot.py      Multiboot kernels: tests/multiboot/ assembled, headers made
+                      up byte by byte, the information structure read back
     tools.py          running a build tool and failing clearly
     linux.py          Debian's cloud kernel, fetched into the build; the
                       tests' initramfs; what its /init must report
