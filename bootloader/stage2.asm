@@ -17,7 +17,9 @@
 ;   disk.inc: disk_init
 ;   kernel_kind.inc: check_kernel_kind
 ;   kernel_load.inc: load_kernel
-;   loader_fields.inc: KERNEL_KIND_MULTIBOOT1, KERNEL_KIND_MULTIBOOT2,
+;   linux_boot.inc: boot_linux
+;   loader_fields.inc: KERNEL_KIND_LINUX, KERNEL_KIND_MULTIBOOT1,
+;       KERNEL_KIND_MULTIBOOT2,
 ;       STAGE2_HEADER_VERSION,
 ;       STAGE2_LOAD_ADDRESS, STAGE2_MAGIC, stage2_header, stage2_header_size
 ;   long_mode.inc: enter_long_mode
@@ -46,7 +48,8 @@
 ; A Multiboot2 or Multiboot 1 kernel (the kind mkimage recorded,
 ; kernel_kind.inc) takes steps 5-6 differently: it gets its modules and its
 ; information structure and starts in 32-bit protected mode (multiboot2.inc,
-; multiboot1.inc, protected_mode_handoff.inc).
+; multiboot1.inc, protected_mode_handoff.inc). A Linux bzImage gets its
+; initrd and starts in real mode at its setup code (linux_boot.inc).
 ; Any failure prints what went wrong and halts (failure.inc); a routine
 ; that can fail without halting says so with the carry flag (CF set).
 ;
@@ -139,6 +142,8 @@ stage2_main:
     je boot_multiboot2
     cmp dword [STAGE2_LOAD_ADDRESS + stage2_header.kernel_kind], KERNEL_KIND_MULTIBOOT1
     je boot_multiboot1
+    cmp dword [STAGE2_LOAD_ADDRESS + stage2_header.kernel_kind], KERNEL_KIND_LINUX
+    je boot_linux
     call build_page_tables
     record_timestamp TIMESTAMP_PAGE_TABLES_BUILT
 
@@ -214,6 +219,7 @@ jumping_message:        db "stage2: entering long mode, jumping to the kernel at
 %include "stage2/multiboot2.inc"
 %include "stage2/multiboot1.inc"
 %include "stage2/protected_mode_handoff.inc"
+%include "stage2/linux_boot.inc"
 
 section .bss
 stage2_variables_end:

@@ -86,7 +86,7 @@ out:
 
 static bool write_image(const struct build_options *o, const struct input_file *stage1,
                         const struct input_file *stage2, const struct input_file *kernel,
-                        uint32_t kernel_kind, struct module_input *modules,
+                        uint32_t kernel_kind, struct module_input *modules, unsigned module_count,
                         struct disk_layout *layout)
 {
     uint8_t mbr[MBR_SIZE];
@@ -98,11 +98,11 @@ static bool write_image(const struct build_options *o, const struct input_file *
     uint32_t module_bytes[STAGE2_MODULES_MAX];
     uint64_t module_checksums[STAGE2_MODULES_MAX];
     const char *module_strings[STAGE2_MODULES_MAX];
-    for (unsigned i = 0; i < o->module_count; i++) {
+    for (unsigned i = 0; i < module_count; i++) {
         module_bytes[i] = (uint32_t)modules[i].file.size;
         module_strings[i] = modules[i].string;
     }
-    layout_compute(layout, (uint32_t)stage2->size, (uint32_t)kernel->size, o->module_count,
+    layout_compute(layout, (uint32_t)stage2->size, (uint32_t)kernel->size, module_count,
                    module_bytes);
 
     memcpy(mbr, stage1->head, MBR_SIZE);
@@ -123,7 +123,7 @@ static bool write_image(const struct build_options *o, const struct input_file *
      * header is written; everything not written stays zero. */
     if (!copy_file(kernel, "kernel", &out, (uint64_t)layout->kernel_lba * SECTOR_SIZE, &checksum))
         goto fail;
-    for (unsigned i = 0; i < o->module_count; i++)
+    for (unsigned i = 0; i < module_count; i++)
         if (!copy_file(&modules[i].file, "module", &out,
                        (uint64_t)layout->module_lba[i] * SECTOR_SIZE, &module_checksums[i]))
             goto fail;
@@ -156,38 +156,52 @@ static unsigned check_kernel_kind(const struct input_file *kernel, uint32_t kind
     case KERNEL_KIND_MULTIBOOT1:
         return multiboot1_check(kernel->head, kernel->head_len, kernel->size, p, NULL);
     case KERNEL_KIND_LINUX:
-        if (kernel_kind_detect(kernel->head, kernel->head_len) == KERNEL_KIND_LINUX)
-            return 0;
-        problem(p,
-                "--protocol linux: the file is no bzImage (no 0xAA55 at 0x%X and \"HdrS\" "
-                "at 0x%X)",
-                LINUX_BOOT_FLAG_OFFSET, LINUX_HEADER_MAGIC_OFFSET);
-        return 1;
+        return linux_check(kernel->head, kernel->head_len, kernel->size, p, NULL);
     default:
         return elf_check(kernel->head, kernel->head_len, kernel->size, p, NULL);
     }
 }
 
-/* Open every --module FILE[,STRING] and check it; returns the problems. */
+/* Open every --module FILE[,STRING] (Multiboot kernels) or --initrd FILE
+ * (Linux) and check it; both are stored as module records. Sets *stored to
+ * how many records there will be; returns the problems. */
 static unsigned open_modules(const struct build_options *o, uint32_t kind,
-                             struct module_input *modules, struct problems *general)
+                             struct module_input *modules, unsigned *stored,
+                             struct problems *general)
 {
     unsigned count = 0;
+    bool linux = kind == KERNEL_KIND_LINUX;
 
-    if (o->module_count > 0 && kind != KERNEL_KIND_MULTIBOOT2 && kind != KERNEL_KIND_MULTIBOOT1) {
+    if (o->initrd_count > 0 && !linux) {
+        problem(general,
+                "--initrd: the kernel is of kind %s; an initial RAM disk goes to a Linux "
+                "kernel (a Multiboot kernel takes files with --module)",
+                kernel_kind_name(kind));
+        count++;
+    }
+    if (o->module_count > 0 && linux) {
+        problem(general, "--module: a Linux kernel takes no modules: pass its initial RAM disk "
+                         "with --initrd FILE (repeatable; the files are concatenated)");
+        count++;
+    } else if (o->module_count > 0 && kind != KERNEL_KIND_MULTIBOOT2 &&
+               kind != KERNEL_KIND_MULTIBOOT1) {
         problem(general,
                 "--module: the kernel is of kind %s, whose handoff passes no modules; "
                 "modules go to Multiboot kernels",
                 kernel_kind_name(kind));
         count++;
     }
-    for (unsigned i = 0; i < o->module_count; i++) {
+    const char *const *names = linux ? o->initrds : o->modules;
+    const char *option = linux ? "--initrd" : "--module";
+    *stored = linux ? o->initrd_count : o->module_count;
+    for (unsigned i = 0; i < *stored; i++) {
         struct module_input *m = &modules[i];
-        const char *comma = strchr(o->modules[i], ',');
-        size_t path_length = comma ? (size_t)(comma - o->modules[i]) : strlen(o->modules[i]);
+        /* An --initrd names a file only; a --module may add ",STRING". */
+        const char *comma = linux ? NULL : strchr(names[i], ',');
+        size_t path_length = comma ? (size_t)(comma - names[i]) : strlen(names[i]);
 
         m->file.fd = -1;
-        m->path = strndup(o->modules[i], path_length);
+        m->path = strndup(names[i], path_length);
         if (!m->path) {
             problem(general, "out of memory");
             count++;
@@ -198,23 +212,22 @@ static unsigned open_modules(const struct build_options *o, uint32_t kind,
         m->p = problems_for(m->path);
         if (strlen(m->string) >= STAGE2_MODULE_STRING_MAX)
             problem(&m->p,
-                    "--module: the string \"%s\" is %zu bytes; stage 2 holds at most %d: "
+                    "%s: the string \"%s\" is %zu bytes; stage 2 holds at most %d: "
                     "shorten it",
-                    m->string, strlen(m->string), STAGE2_MODULE_STRING_MAX - 1);
-        if (input_open(&m->file, m->path, SECTOR_SIZE, "check the --module path", &m->p) &&
+                    option, m->string, strlen(m->string), STAGE2_MODULE_STRING_MAX - 1);
+        if (input_open(&m->file, m->path, SECTOR_SIZE,
+                       linux ? "check the --initrd path" : "check the --module path", &m->p) &&
             m->file.size > KERNEL_MAX_FILE_BYTES)
-            problem(&m->p,
-                    "--module: the file is %" PRIu64 " bytes; a module may have at most "
-                    "%u MiB",
-                    m->file.size, KERNEL_MAX_FILE_BYTES / (1024u * 1024u));
+            problem(&m->p, "%s: the file is %" PRIu64 " bytes; a file may have at most %u MiB",
+                    option, m->file.size, KERNEL_MAX_FILE_BYTES / (1024u * 1024u));
         count += m->p.count;
     }
     return count;
 }
 
-static void close_modules(const struct build_options *o, struct module_input *modules)
+static void close_modules(unsigned stored, struct module_input *modules)
 {
-    for (unsigned i = 0; i < o->module_count; i++) {
+    for (unsigned i = 0; i < stored; i++) {
         input_close(&modules[i].file);
         free(modules[i].path);
     }
@@ -268,7 +281,8 @@ int build_image(const struct build_options *o)
     }
 
     struct module_input modules[STAGE2_MODULES_MAX];
-    unsigned module_errors = open_modules(o, kind, modules, &general);
+    unsigned stored_modules = 0;
+    unsigned module_errors = open_modules(o, kind, modules, &stored_modules, &general);
 
     unsigned errors = general.count + p1.count + p2.count + module_errors +
                       (o->force ? pk.count - kernel_elf_problems : pk.count);
@@ -279,7 +293,7 @@ int build_image(const struct build_options *o)
         goto done;
     }
 
-    if (!write_image(o, &stage1, &stage2, &kernel, kind, modules, &layout))
+    if (!write_image(o, &stage1, &stage2, &kernel, kind, modules, stored_modules, &layout))
         goto done;
 
     printf("%s: stage 2 at LBA %" PRIu32 " (%" PRIu32 " sectors), kernel at LBA %" PRIu32
@@ -289,16 +303,16 @@ int build_image(const struct build_options *o)
            kernel_elf_problems > 0 ? " (kernel fails the checks of its kind: written because of "
                                      "--force)"
                                    : "");
-    for (unsigned i = 0; i < o->module_count; i++)
-        printf("%s: module %u at LBA %" PRIu32 " (%" PRIu32 " sectors, %" PRIu32
-               " bytes): \"%s\"\n",
-               o->output, i, layout.module_lba[i], layout.module_sectors[i], layout.module_size[i],
+    for (unsigned i = 0; i < stored_modules; i++)
+        printf("%s: %s %u at LBA %" PRIu32 " (%" PRIu32 " sectors, %" PRIu32 " bytes): \"%s\"\n",
+               o->output, kind == KERNEL_KIND_LINUX ? "initrd part" : "module", i,
+               layout.module_lba[i], layout.module_sectors[i], layout.module_size[i],
                modules[i].string);
     status = 0;
 done:
     input_close(&stage1);
     input_close(&stage2);
     input_close(&kernel);
-    close_modules(o, modules);
+    close_modules(stored_modules, modules);
     return status;
 }

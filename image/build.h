@@ -17,6 +17,10 @@ struct build_options {
     /* --module FILE[,STRING], as given, in order */
     const char *modules[STAGE2_MODULES_MAX];
     unsigned module_count;
+    /* --initrd FILE, as given, in order: a Linux kernel's initial RAM disk,
+     * the files concatenated. Stored like modules (one record each). */
+    const char *initrds[STAGE2_MODULES_MAX];
+    unsigned initrd_count;
 };
 
 /* Returns the exit status: 0 when the image was written, 1 otherwise. */

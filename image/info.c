@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "byte_order.h"
 #include "checksum.h"
 #include "diag.h"
 #include "disk_layout.h"
@@ -228,6 +229,40 @@ static void show_multiboot(const struct input_file *image, uint32_t kind, uint64
     free(head);
 }
 
+/* A Linux bzImage: its boot protocol and real-mode part as stage 2 reads
+ * them, and the initial RAM disk (the module records, concatenated). */
+static void show_linux(const struct input_file *image, const struct stage2_header *h,
+                       uint64_t offset, uint64_t size, struct problems *p)
+{
+    uint8_t head[LINUX_SETUP_MAX_BYTES];
+    size_t head_len = size < sizeof(head) ? (size_t)size : sizeof(head);
+    uint32_t setup_bytes = 0;
+
+    if (!read_exact_at(image->fd, head, head_len, offset)) {
+        problem(p, "cannot read the kernel's first bytes: %s",
+                errno ? strerror(errno) : "unexpected end of file");
+        return;
+    }
+    p->part = "kernel";
+    if (linux_check(head, head_len, size, p, &setup_bytes) == 0) {
+        unsigned version = get_le16(head + LINUX_VERSION_OFFSET);
+        printf("kernel Linux: boot protocol %u.%02u, setup %u sectors (%" PRIu32
+               " bytes with the boot sector), protected-mode code %" PRIu64 " bytes at 0x100000\n",
+               version >> 8, version & 0xFF, setup_bytes / SECTOR_SIZE - 1, setup_bytes,
+               size - setup_bytes);
+    }
+    p->part = NULL;
+    uint64_t initrd_bytes = 0;
+    for (unsigned i = 0; i < h->module_count && i < STAGE2_MODULES_MAX; i++)
+        initrd_bytes += h->modules[i].size;
+    if (h->module_count == 0)
+        printf("initrd: none\n");
+    else
+        printf("initrd: %" PRIu64 " bytes in %" PRIu32 " part%s (the module records above, "
+               "concatenated)\n",
+               initrd_bytes, (uint32_t)h->module_count, h->module_count == 1 ? "" : "s");
+}
+
 int info_image(const char *path)
 {
     struct problems p = problems_for(path);
@@ -373,6 +408,8 @@ int info_image(const char *path)
         show_kernel_elf(&image, kernel_offset, kernel_size, &p);
     else if (h.kernel_kind == KERNEL_KIND_MULTIBOOT2 || h.kernel_kind == KERNEL_KIND_MULTIBOOT1)
         show_multiboot(&image, h.kernel_kind, kernel_offset, kernel_size, &p);
+    else if (h.kernel_kind == KERNEL_KIND_LINUX)
+        show_linux(&image, &h, kernel_offset, kernel_size, &p);
 
 done:
     printf("result: %s\n", p.count == 0 ? "ok" : "problems found");

@@ -471,3 +471,47 @@ unsigned multiboot1_check(const uint8_t *head, size_t head_len, uint64_t file_si
     check_address_fields(&fields, at, file_size, true, "Multiboot header address fields", p, load);
     return p->count - before;
 }
+
+/* ---- Linux bzImage (Documentation/arch/x86/boot.rst) --------------------- */
+unsigned linux_check(const uint8_t *head, size_t head_len, uint64_t file_size, struct problems *p,
+                     uint32_t *setup_bytes)
+{
+    unsigned before = p->count;
+
+    if (!is_linux_bzimage(head, head_len)) {
+        problem(p,
+                "--protocol linux: the file is no bzImage (no 0xAA55 at 0x%X and \"HdrS\" "
+                "at 0x%X)",
+                LINUX_BOOT_FLAG_OFFSET, LINUX_HEADER_MAGIC_OFFSET);
+        return p->count - before;
+    }
+    unsigned version = get_le16(head + LINUX_VERSION_OFFSET);
+    if (version < LINUX_MIN_VERSION)
+        problem(p,
+                "Linux boot protocol %u.%02u (the version at 0x%X); this loader needs 2.02 or "
+                "later (kernels since 2.4.0): use a newer kernel",
+                version >> 8, version & 0xFF, LINUX_VERSION_OFFSET);
+    else if (!(head[LINUX_LOADFLAGS_OFFSET] & LINUX_LOADED_HIGH))
+        problem(p,
+                "the kernel is no bzImage loaded high (loadflags at 0x%X lacks LOADED_HIGH): "
+                "this loader puts the protected-mode code at 1 MiB only",
+                LINUX_LOADFLAGS_OFFSET);
+
+    uint32_t sects = head[LINUX_SETUP_SECTS_OFFSET];
+    if (sects == 0)
+        sects = LINUX_SETUP_SECTS_DEFAULT;
+    uint32_t bytes = (sects + 1) * SECTOR_SIZE;
+    if (bytes > LINUX_SETUP_MAX_BYTES)
+        problem(p,
+                "setup_sects (0x%X) is %u: the real-mode part would be %u bytes, more than the "
+                "%u boot.rst allows",
+                LINUX_SETUP_SECTS_OFFSET, sects, bytes, LINUX_SETUP_MAX_BYTES);
+    else if (file_size <= bytes)
+        problem(p,
+                "the file has %" PRIu64 " bytes: no protected-mode code after the %u bytes of "
+                "the real-mode part",
+                file_size, bytes);
+    if (setup_bytes)
+        *setup_bytes = bytes;
+    return p->count - before;
+}

@@ -28,6 +28,17 @@
 #define LINUX_BOOT_FLAG 0xAA55
 #define LINUX_HEADER_MAGIC_OFFSET 0x202
 #define LINUX_HEADER_MAGIC 0x53726448u /* "HdrS" */
+/* Fields of the real-mode header this loader reads (boot.rst, "The real-mode
+ * kernel header"; offsets from the start of the file). */
+#define LINUX_SETUP_SECTS_OFFSET 0x1F1 /* u8: sectors of setup after the boot sector */
+#define LINUX_SETUP_SECTS_DEFAULT 4    /* boot.rst: a setup_sects of 0 means 4 */
+#define LINUX_VERSION_OFFSET 0x206     /* u16: boot protocol, major << 8 | minor */
+#define LINUX_LOADFLAGS_OFFSET 0x211   /* u8 */
+#define LINUX_LOADED_HIGH 0x01         /* loadflags bit 0: protected-mode code at 1 MiB */
+#define LINUX_MIN_VERSION 0x0202       /* 2.02: cmd_line_ptr, the protocol stage 2 speaks */
+/* boot.rst: the real-mode code (boot sector and setup) must fit in 32 KiB,
+ * so that its heap, stack and command line fit in stage 2's 64 KiB segment. */
+#define LINUX_SETUP_MAX_BYTES 0x8000u
 
 /* Multiboot2 specification 2.0, 3.1.1: the header lies within the first
  * 32768 bytes of the file, 64-bit aligned. */
@@ -77,5 +88,12 @@ unsigned multiboot2_check(const uint8_t *head, size_t head_len, uint64_t file_si
  * requirements (flags bits 2-15) this loader does not meet, naming each. */
 unsigned multiboot1_check(const uint8_t *head, size_t head_len, uint64_t file_size,
                           struct problems *p, struct multiboot_load *load);
+
+/* What stage 2 needs of a Linux bzImage (boot.rst): boot protocol 2.02 or
+ * later, LOADED_HIGH, a real-mode part of at most 32 KiB and some
+ * protected-mode code after it. `setup_bytes` (may be NULL) receives the
+ * size of the real-mode part: (setup_sects, or 4 for 0, + 1) sectors. */
+unsigned linux_check(const uint8_t *head, size_t head_len, uint64_t file_size, struct problems *p,
+                     uint32_t *setup_bytes);
 
 #endif

@@ -3,6 +3,7 @@
  *
  *   mkimage build --stage1 FILE --stage2 FILE --kernel FILE
  *                 [--cmdline TEXT] [--protocol NAME] [--module FILE[,STRING]]...
+ *                 [--initrd FILE]...
  *                 [--force] -o OUT
  *   mkimage info IMAGE
  *   mkimage help
@@ -25,6 +26,7 @@
 static const char usage_text[] =
     "usage: " PROGRAM_NAME " build --stage1 FILE --stage2 FILE --kernel FILE\n"
     "                     [--cmdline TEXT] [--protocol NAME] [--module FILE[,STRING]]...\n"
+    "                     [--initrd FILE]...\n"
     "                     [--force] -o OUT\n"
     "       " PROGRAM_NAME " info IMAGE\n"
     "       " PROGRAM_NAME " help\n"
@@ -35,13 +37,16 @@ static const char usage_text[] =
     "  --stage1 FILE   the 512-byte boot sector (stage1.bin)\n"
     "  --stage2 FILE   the second stage (stage2.bin), starting with its header\n"
     "  --kernel FILE   the kernel: a static ELF64 executable linked at or above 1 MiB\n"
-    "                  (our own protocol) or a Multiboot2 or Multiboot kernel\n"
+    "                  (our own protocol), a Multiboot2 or Multiboot kernel, or a\n"
+    "                  Linux bzImage (boot protocol 2.02 or later)\n"
     "  --cmdline TEXT  the kernel command line, at most 255 bytes (default: empty)\n"
     "  --protocol NAME the kernel's boot protocol, one of " KERNEL_KIND_NAMES ";\n"
     "                  default: detected (linux, multiboot2, multiboot1, else bootstack)\n"
     "  --module FILE[,STRING]  a module for a Multiboot kernel, stored after the kernel\n"
     "                  and loaded after it; STRING (default: the file's name) is\n"
     "                  handed to the kernel with it; up to 8, in order\n"
+    "  --initrd FILE   the initial RAM disk of a Linux kernel; repeatable (up to 8):\n"
+    "                  the files are concatenated in order\n"
     "  --force         write the image even if the kernel fails the checks of its kind\n"
     "                  (for testing the loader's own checks)\n"
     "  -o, --output OUT  the image file to write\n"
@@ -111,6 +116,22 @@ static int parse_build(int argc, char **argv, struct build_options *o)
                                    "(STAGE2_MODULES_MAX): leave out '%s'",
                                    module);
             o->modules[o->module_count++] = module;
+            continue;
+        }
+        if (strcmp(arg, "--initrd") == 0 || strncmp(arg, "--initrd=", 9) == 0) {
+            const char *initrd = arg[8] == '=' ? arg + 9 : NULL;
+            if (!initrd) {
+                if (i + 1 >= argc)
+                    return usage_error("build: %s needs a value", arg);
+                initrd = argv[++i];
+            }
+            if (*initrd == '\0')
+                return usage_error("build: --initrd '%s' names no file", initrd);
+            if (o->initrd_count == STAGE2_MODULES_MAX)
+                return usage_error("build: more than 8 --initrd options; stage 2 holds at most 8 "
+                                   "(STAGE2_MODULES_MAX): concatenate some first ('%s')",
+                                   initrd);
+            o->initrds[o->initrd_count++] = initrd;
             continue;
         }
         for (size_t k = 0; k < option_count && !match; k++) {

@@ -114,8 +114,9 @@ def test_quick_run_writes_json_with_every_configuration(tmp_path):
 
 
 def test_linux_part_reaches_init_and_counts_the_reads(work):
-    """One round of the Linux part: QEMU's loader reads no disk, GRUB reads
-    at least the kernel and the initramfs, and the report names both."""
+    """One round of the Linux part: QEMU's loader reads no disk, GRUB and
+    our loader read at least the kernel and the initramfs, and the report
+    names all three."""
     try:
         workloads, facts = bench.prepare_linux(work)
     except (bench.linux.LinuxSetupError, bench.grub_disk.GrubMissing) as error:
@@ -127,6 +128,9 @@ def test_linux_part_reaches_init_and_counts_the_reads(work):
     assert floor["disk_read_bytes"] == 0 and floor["disk_read_operations"] == 0
     assert grub["disk_read_bytes"] >= facts["kernel_bytes"] + facts["initrd_bytes"]
     assert grub["disk_read_operations"] > 0
+    ours = results["configurations"]["linux-ours"]
+    assert ours["disk_read_bytes"] >= facts["kernel_bytes"] + facts["initrd_bytes"]
+    assert 0 < ours["samples"][0]
     assert 0 < floor["samples"][0] and 0 < grub["samples"][0]
     report = bench.format_linux_report(results)
     for name in bench.LINUX_CONFIGURATIONS:

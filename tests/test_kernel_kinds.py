@@ -1,6 +1,6 @@
 """Kernel kinds: mkimage decides which boot protocol a kernel speaks,
-records it in the stage 2 header and shows it in `mkimage info`; stage 2
-refuses, with a message, the kinds it cannot hand over yet.
+records it in the stage 2 header and shows it in `mkimage info`; mkimage
+and stage 2 refuse, with a message, what they cannot hand over.
 
 The order (README.md, "Kernel kinds"): a Linux bzImage, a Multiboot2
 header, a Multiboot 1 header, else our own ELF64 protocol; `--protocol
@@ -154,11 +154,72 @@ def boot_refused(image):
     return result.serial
 
 
-def test_loader_refuses_linux_for_now(mkimage, tmp_path):
-    assert build(mkimage, tmp_path, mb.linux_bzimage()).returncode == 0
+# ---- Linux: what mkimage and stage 2 refuse (booting it: test_linux_boot.py) -------
+
+@pytest.mark.parametrize("kernel, message", [
+    (lambda: mb.linux_bzimage(version=0x0201),
+     "Linux boot protocol 2.01 (the version at 0x206); this loader needs 2.02 or later"),
+    (lambda: mb.linux_bzimage(version=0x0100), "Linux boot protocol 1.00"),
+    (lambda: mb.linux_bzimage(loadflags=0), "lacks LOADED_HIGH"),
+    (lambda: mb.linux_bzimage(setup_sects=64), "more than the 32768 boot.rst allows"),
+    (lambda: mb.linux_bzimage()[:0x1000], "no protected-mode code after the 4096 bytes"),
+])
+def test_mkimage_refuses_a_linux_header_we_cannot_boot(mkimage, tmp_path, kernel, message):
+    result = build(mkimage, tmp_path, kernel())
+    assert result.returncode == 1, result.stdout
+    assert message in result.stderr, result.stderr
+    assert not (tmp_path / "out.img").exists()
+
+
+def test_mkimage_info_shows_the_linux_header_and_initrd(mkimage, tmp_path):
+    parts = [tmp_path / "a.cpio", tmp_path / "b.cpio"]
+    parts[0].write_bytes(b"A" * 1000)
+    parts[1].write_bytes(b"B" * 5000)
+    result = build(mkimage, tmp_path, mb.linux_bzimage(b"\xF4" * 3000), "--initrd",
+                   str(parts[0]), f"--initrd={parts[1]}")
+    assert result.returncode == 0, result.stderr
+    assert "initrd part 1 at LBA" in result.stdout, result.stdout
+    shown = info(mkimage, tmp_path / "out.img")
+    assert shown.returncode == 0, shown.stderr
+    assert "kernel Linux: boot protocol 2.15, setup 7 sectors (4096 bytes with the boot " \
+        "sector), protected-mode code 3000 bytes at 0x100000\n" in shown.stdout, shown.stdout
+    assert "initrd: 6000 bytes in 2 parts" in shown.stdout, shown.stdout
+
+
+def test_initrd_needs_a_linux_kernel_and_linux_takes_no_modules(mkimage, tmp_path):
+    initrd = tmp_path / "initrd"
+    initrd.write_bytes(b"x")
+    result = build(mkimage, tmp_path, KERNEL_ELF.read_bytes(), "--initrd", str(initrd))
+    assert result.returncode == 1
+    assert "--initrd: the kernel is of kind bootstack; an initial RAM disk goes to a Linux " \
+        "kernel" in result.stderr, result.stderr
+    result = build(mkimage, tmp_path, mb.linux_bzimage(), "--module", str(initrd))
+    assert result.returncode == 1
+    assert "--module: a Linux kernel takes no modules: pass its initial RAM disk with " \
+        "--initrd" in result.stderr, result.stderr
+    assert not (tmp_path / "out.img").exists()
+
+
+def test_loader_refuses_an_initrd_that_does_not_fit_in_ram(mkimage, tmp_path):
+    """40 MiB of initrd on a 32 MiB machine: no usable range holds it."""
+    initrd = tmp_path / "big.initrd"
+    initrd.write_bytes(bytes(40 * 1024 * 1024))
+    assert build(mkimage, tmp_path, mb.linux_bzimage(), "--initrd",
+                 str(initrd)).returncode == 0
     serial = boot_refused(tmp_path / "out.img")
-    assert "stage2: error: Linux boot protocol: not supported by this loader yet" in serial, serial
-    assert "loading the kernel" not in serial     # refused before a sector is read
+    assert "stage2: error: no room for the initrd: 41943040 bytes, page-aligned, in usable " \
+        "RAM between the kernel's end 0x00100001 and initrd_addr_max 0x7fffffff: give the " \
+        "machine more memory, or pass a smaller initrd." in serial, serial
+    assert "starting Linux" not in serial
+
+
+def test_loader_refuses_a_linux_kernel_that_does_not_fit_at_1_mib(mkimage, tmp_path):
+    """init_size (0x260) asks for 64 MiB at 1 MiB on a 32 MiB machine."""
+    assert build(mkimage, tmp_path, mb.linux_bzimage(init_size=64 * 1024 * 1024)).returncode == 0
+    serial = boot_refused(tmp_path / "out.img")
+    assert "stage2: error: no room for Linux at 1 MiB: it needs 67108864 bytes of usable RAM " \
+        "there (its file or init_size)" in serial, serial
+    assert "kernel checksum ok" not in serial    # refused on the first chunk
 
 
 def test_loader_refuses_an_unknown_kind(mkimage, tmp_path):

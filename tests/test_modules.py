@@ -94,7 +94,6 @@ def test_info_finds_a_damaged_module(mkimage, tmp_path):
 
 @pytest.mark.parametrize("kernel, kind", [
     (lambda: KERNEL_ELF.read_bytes(), "bootstack"),
-    (lambda: mb.linux_bzimage(), "linux"),
 ])
 def test_modules_need_a_multiboot_kernel(mkimage, tmp_path, kernel, kind):
     path = write(tmp_path / "m.bin", b"x")

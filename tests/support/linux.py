@@ -253,3 +253,25 @@ def boot_with_qemu_loader(kernel, initrd, cmdline, *, machine="pc", memory="256M
     return boot(None, machine=machine, memory=memory, drive="none", debug_exit=False,
                 timeout=timeout,
                 extra=["-kernel", kernel, "-initrd", initrd, "-append", cmdline])
+
+
+def make_loader_disk(image, kernel, initrds, cmdline, mkimage=None):
+    """A disk image of our loader holding the bzImage `kernel`, the
+    `initrds` (concatenated by stage 2) and `cmdline`; mkimage's output
+    or LinuxSetupError."""
+    mkimage = mkimage or BUILD / "image" / "mkimage"
+    command = [str(mkimage), "build", "--stage1", str(BUILD / "bootloader" / "stage1.bin"),
+               "--stage2", str(BUILD / "bootloader" / "stage2.bin"), "--kernel", str(kernel),
+               "--cmdline", cmdline, "-o", str(image)]
+    for initrd in initrds:
+        command += ["--initrd", str(initrd)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise LinuxSetupError(f"mkimage failed: {done.stderr}")
+    return done.stdout
+
+
+def boot_with_our_loader(image, *, machine="pc", memory="256M",
+                         timeout=LINUX_BOOT_TIMEOUT_SECONDS):
+    """Boot a disk from make_loader_disk() until /init powers the machine off."""
+    return boot(image, machine=machine, memory=memory, debug_exit=False, timeout=timeout)

@@ -156,13 +156,27 @@ def elf32_multiboot1_kernel(vaddr, paddr, entry_offset=None, physical_entry=Fals
     return ehdr + phdr + header + EXIT_SUCCESS_CODE
 
 
-def linux_bzimage(extra=b""):
-    """The first bytes of a bzImage as the Linux x86 boot protocol has them:
-    0xAA55 at 0x1FE, "HdrS" at 0x202; `extra` follows from 0x1000."""
+LINUX_LOADED_HIGH = 0x01                # loadflags (0x211) bit 0
+
+
+def linux_bzimage(extra=b"", version=0x020F, loadflags=LINUX_LOADED_HIGH, setup_sects=7,
+                  init_size=0):
+    """The first bytes of a bzImage as the Linux x86 boot protocol
+    (boot.rst) has them: setup_sects at 0x1F1, 0xAA55 at 0x1FE, "HdrS" at
+    0x202, the protocol version at 0x206, loadflags at 0x211,
+    initrd_addr_max at 0x22C, init_size at
+    0x260 (the memory it needs at 1 MiB, 2.10 and later); the real-mode
+    part is (setup_sects + 1) sectors, 0x1000 bytes by default, and `extra`
+    (at least one byte: the protected-mode code) follows it."""
     data = bytearray(0x1000)
+    data[0x1F1] = setup_sects
     struct.pack_into("<H", data, 0x1FE, 0xAA55)
     data[0x202:0x206] = b"HdrS"
-    return bytes(data) + extra
+    struct.pack_into("<H", data, 0x206, version)
+    data[0x211] = loadflags
+    struct.pack_into("<I", data, 0x22C, 0x7FFFFFFF)      # initrd_addr_max, as Linux has it
+    struct.pack_into("<I", data, 0x260, init_size)
+    return bytes(data) + (extra or b"\xF4")
 
 
 def information_tags(data):

@@ -151,6 +151,8 @@ def _run_monitor_commands(socket_path, commands, script=None):
                 reply = json.loads(line)
                 if "event" in reply:       # asynchronous news, not our answer
                     continue
+                if "QMP" in reply:         # a greeting that came late: QEMU
+                    continue               # answers a new client once the last has gone
                 if "error" in reply:
                     raise RuntimeError(f"QMP {command} failed: {reply['error']}")
                 return reply["return"]
