@@ -4,6 +4,7 @@ import pytest
 
 from support.bochs import BochsMissing, find_bochs
 from support.images import build_image
+from support.linux import LinuxSetupError, initramfs, linux_kernel
 from support.paths import BUILD, ROOT
 
 
@@ -37,4 +38,14 @@ def bochs_installed():
     try:
         return find_bochs()
     except BochsMissing as error:
+        pytest.fail(str(error))
+
+
+@pytest.fixture(scope="session")
+def linux():
+    """(Debian's bzImage, our initramfs); a missing one fails the tests
+    with the reason (support/linux.py fetches and builds them)."""
+    try:
+        return linux_kernel().bzimage, initramfs()
+    except LinuxSetupError as error:
         pytest.fail(str(error))

@@ -17,11 +17,9 @@ from support.grub import (BLOCKLIST, BLOCKLIST_OFFSET, BOOT_IMG, BOOT_KERNEL_SEC
                           CORE_LBA, GRUB_PROMPT, MINIMAL_PROBES, PAYLOAD_LBA, SECTOR, GrubMissing,
                           boot_linux, boot_multiboot, build_multiboot_probe, check_grub,
                           make_multiboot_disk, plain_words, sectors)
-from support.linux import LinuxSetupError, MIB, check_init_report, initramfs, linux_kernel
+from support.linux import LINUX_MACHINES, LINUX_MEMORIES, check_init_report
 from support.qemu import KERNEL_EXIT_FAILURE, KERNEL_EXIT_SUCCESS
 
-MACHINES = ["pc", "q35"]
-MEMORIES = {"256M": 256 * MIB, "4G": 4096 * MIB}
 # Plain words: GRUB's shell would rewrite quotes (support/grub.py).
 LINUX_CMDLINE = "console=ttyS0 quiet bootstack.probe=grub loader=grub2"
 
@@ -35,13 +33,6 @@ def grub():
         pytest.fail(str(error))
 
 
-@pytest.fixture(scope="module")
-def linux():
-    try:
-        return linux_kernel().bzimage, initramfs()
-    except LinuxSetupError as error:
-        pytest.fail(str(error))
-
 
 @pytest.fixture(scope="module")
 def minimal_probes(tmp_path_factory):
@@ -51,15 +42,15 @@ def minimal_probes(tmp_path_factory):
             for version, source in MINIMAL_PROBES.items()}
 
 
-@pytest.mark.parametrize("memory", sorted(MEMORIES))
-@pytest.mark.parametrize("machine", MACHINES)
+@pytest.mark.parametrize("memory", sorted(LINUX_MEMORIES))
+@pytest.mark.parametrize("machine", LINUX_MACHINES)
 def test_grub_boots_linux_from_a_raw_disk(grub, linux, tmp_path, machine, memory):
     kernel, archive = linux
     result, expected_cmdline = boot_linux(kernel, archive, LINUX_CMDLINE, work_dir=tmp_path,
                                           machine=machine, memory=memory)
     assert expected_cmdline == f"BOOT_IMAGE=(hd0){PAYLOAD_LBA}+{sectors(kernel.stat().st_size)} " \
         + LINUX_CMDLINE
-    check_init_report(result, expected_cmdline, MEMORIES[memory])
+    check_init_report(result, expected_cmdline, LINUX_MEMORIES[memory])
     assert result.exit_code == 0, result.describe()
 
 

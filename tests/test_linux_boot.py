@@ -16,23 +16,14 @@ import pytest
 from support.loader_lines import LOADER_HALTED
 from support.qemu import boot
 
-from support.linux import (LinuxSetupError, MIB, boot_with_our_loader, check_init_report,
-                           initramfs, linux_kernel, make_loader_disk)
+from support.linux import (LINUX_MACHINES, LINUX_MEMORIES, boot_with_our_loader,
+                           check_init_report, make_loader_disk)
 
-MACHINES = ["pc", "q35"]
-MEMORIES = {"256M": 256 * MIB, "4G": 4096 * MIB}
 
 # Quotes, doubled spaces and an option the kernel does not know: stage 2
 # passes the command line as given, so /proc/cmdline gives back every byte.
 CMDLINE = 'console=ttyS0 quiet bootstack.probe="two  words" loader=bootstack'
 
-
-@pytest.fixture(scope="module")
-def linux():
-    try:
-        return linux_kernel().bzimage, initramfs()
-    except LinuxSetupError as error:
-        pytest.fail(str(error))
 
 
 @pytest.fixture(scope="module")
@@ -43,12 +34,12 @@ def disk(linux, tmp_path_factory):
     return image
 
 
-@pytest.mark.parametrize("memory", sorted(MEMORIES))
-@pytest.mark.parametrize("machine", MACHINES)
+@pytest.mark.parametrize("memory", sorted(LINUX_MEMORIES))
+@pytest.mark.parametrize("machine", LINUX_MACHINES)
 def test_our_loader_boots_linux(disk, machine, memory):
     result = boot_with_our_loader(disk, machine=machine, memory=memory)
     assert "stage2: starting Linux (boot protocol 0x02" in result.serial, result.describe()
-    check_init_report(result, CMDLINE, MEMORIES[memory])
+    check_init_report(result, CMDLINE, LINUX_MEMORIES[memory])
     assert result.exit_code == 0, result.describe()     # /init powered off through ACPI
 
 
@@ -65,7 +56,7 @@ def test_initrd_parts_are_concatenated(linux, tmp_path):
     make_loader_disk(image, kernel, parts, CMDLINE)
     result = boot_with_our_loader(image)
     assert f"stage2: initrd: {len(data)} bytes at 0x" in result.serial, result.describe()
-    check_init_report(result, CMDLINE, MEMORIES["256M"])
+    check_init_report(result, CMDLINE, LINUX_MEMORIES["256M"])
 
 
 def test_a_damaged_initrd_is_refused(linux, tmp_path, mkimage):

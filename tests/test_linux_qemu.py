@@ -12,13 +12,12 @@ import gzip
 import pytest
 
 import support.linux as linux_support
-from support.linux import (INIT_MARKER, LinuxSetupError, MIB, boot_with_qemu_loader,
-                           check_init_report, init_report, initramfs, linux_kernel,
+from support.linux import (INIT_MARKER, LINUX_MACHINES, LINUX_MEMORIES, LinuxSetupError, MIB,
+                           boot_with_qemu_loader,
+                           check_init_report, init_report, linux_kernel,
                            lowest_memtotal)
 from support.qemu import BootResult
 
-MACHINES = ["pc", "q35"]
-MEMORIES = {"256M": 256 * MIB, "4G": 4096 * MIB}
 
 # Spaces, quotes and an option the kernel does not know, which it passes on
 # untouched: /proc/cmdline must give back every byte.
@@ -27,14 +26,6 @@ CMDLINE = 'console=ttyS0 quiet bootstack.probe="two  words" loader=qemu-kernel'
 # The initramfs stays small: /init is one static program.
 INITRAMFS_MAX_BYTES = 400 * 1024
 
-
-@pytest.fixture(scope="module")
-def linux():
-    """(kernel, initramfs); a missing one fails the tests with the reason."""
-    try:
-        return linux_kernel().bzimage, initramfs()
-    except LinuxSetupError as error:
-        pytest.fail(str(error))
 
 
 def test_the_initramfs_is_a_small_newc_archive(linux):
@@ -47,12 +38,12 @@ def test_the_initramfs_is_a_small_newc_archive(linux):
         f"{archive} has {archive.stat().st_size} bytes"
 
 
-@pytest.mark.parametrize("memory", sorted(MEMORIES))
-@pytest.mark.parametrize("machine", MACHINES)
+@pytest.mark.parametrize("memory", sorted(LINUX_MEMORIES))
+@pytest.mark.parametrize("machine", LINUX_MACHINES)
 def test_linux_boots_with_qemus_loader(linux, machine, memory):
     kernel, archive = linux
     result = boot_with_qemu_loader(kernel, archive, CMDLINE, machine=machine, memory=memory)
-    check_init_report(result, CMDLINE, MEMORIES[memory])
+    check_init_report(result, CMDLINE, LINUX_MEMORIES[memory])
     # /init powered off through ACPI: QEMU left by itself, with status 0.
     assert result.exit_code == 0, result.describe()
 
@@ -62,7 +53,7 @@ def test_the_checks_see_a_wrong_command_line_or_lost_memory():
     def printed(cmdline, kib):
         return BootResult(serial=f"{INIT_MARKER} cmdline={cmdline} memtotal_kib={kib}\r\n",
                           exit_code=0, still_running=False, seconds=1.0)
-    ram = MEMORIES["4G"]
+    ram = LINUX_MEMORIES["4G"]
     good_kib = (ram - 168 * MIB) // 1024
     check_init_report(printed(CMDLINE, good_kib), CMDLINE, ram)
     assert init_report(printed(CMDLINE, good_kib).serial) == (CMDLINE, good_kib)

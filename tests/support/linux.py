@@ -211,6 +211,10 @@ def init_report(serial):
 # ---- What Linux must have seen ------------------------------------------------------
 
 MIB = 1024 * 1024
+# The machines and memory sizes every Linux boot test covers, by every
+# loader (QEMU's -kernel, GRUB 2, ours).
+LINUX_MACHINES = ["pc", "q35"]
+LINUX_MEMORIES = {"256M": 256 * MIB, "4G": 4096 * MIB}
 LINUX_BOOT_TIMEOUT_SECONDS = 180     # about 5 s under TCG; a loaded host is slower
 
 # MemTotal is the RAM the kernel was told about minus what it keeps for
