@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from support import multiboot as mb
-from support.paths import BUILD, KERNEL_ELF
+from support.paths import KERNEL_ELF
 from support.sources import LOADER_FIELDS_INC, nasm_value
 
 SECTOR = 512
@@ -32,15 +32,6 @@ def checksum(data):
     return a | b << 32
 
 
-def build(mkimage, tmp_path, kernel_bytes, *extra):
-    kernel = tmp_path / "kernel.bin"
-    kernel.write_bytes(kernel_bytes)
-    return subprocess.run(
-        [str(mkimage), "build", "--stage1", str(BUILD / "bootloader" / "stage1.bin"),
-         "--stage2", str(BUILD / "bootloader" / "stage2.bin"), "--kernel", str(kernel),
-         "-o", str(tmp_path / "out.img"), *extra], capture_output=True, text=True)
-
-
 def write(path, data):
     path.write_bytes(data)
     return str(path)
@@ -49,7 +40,7 @@ def write(path, data):
 def test_modules_are_stored_after_the_kernel_and_recorded(mkimage, tmp_path):
     contents = [bytes(range(256)) * 7, b"", b"text"]
     paths = [write(tmp_path / f"m{i}.bin", data) for i, data in enumerate(contents)]
-    result = build(mkimage, tmp_path, mb.flat_kernel(), "--module", paths[0],
+    result = mb.mkimage_attempt(mkimage, tmp_path, mb.flat_kernel(), "--module", paths[0],
                    f"--module={paths[1]},an empty one", "--module", f"{paths[2]},x,y")
     assert result.returncode == 0, result.stderr
     image = (tmp_path / "out.img").read_bytes()
@@ -81,7 +72,7 @@ def test_modules_are_stored_after_the_kernel_and_recorded(mkimage, tmp_path):
 
 def test_info_finds_a_damaged_module(mkimage, tmp_path):
     path = write(tmp_path / "m.bin", b"module bytes" * 100)
-    assert build(mkimage, tmp_path, mb.flat_kernel(), "--module", path).returncode == 0
+    assert mb.mkimage_attempt(mkimage, tmp_path, mb.flat_kernel(), "--module", path).returncode == 0
     image = tmp_path / "out.img"
     lba = struct.unpack_from("<I", image.read_bytes(), MODULES_FIELD)[0]
     with open(image, "r+b") as f:
@@ -97,7 +88,7 @@ def test_info_finds_a_damaged_module(mkimage, tmp_path):
 ])
 def test_modules_need_a_multiboot_kernel(mkimage, tmp_path, kernel, kind):
     path = write(tmp_path / "m.bin", b"x")
-    result = build(mkimage, tmp_path, kernel(), "--module", path)
+    result = mb.mkimage_attempt(mkimage, tmp_path, kernel(), "--module", path)
     assert result.returncode == 1
     assert f"--module: the kernel is of kind {kind}, whose handoff passes no modules" \
         in result.stderr
@@ -107,7 +98,7 @@ def test_modules_need_a_multiboot_kernel(mkimage, tmp_path, kernel, kind):
 def test_module_problems_are_reported(mkimage, tmp_path):
     long_string = "s" * STRING_MAX
     path = write(tmp_path / "m.bin", b"x")
-    result = build(mkimage, tmp_path, mb.flat_kernel(), "--module", f"{path},{long_string}",
+    result = mb.mkimage_attempt(mkimage, tmp_path, mb.flat_kernel(), "--module", f"{path},{long_string}",
                    "--module", str(tmp_path / "missing.bin"))
     assert result.returncode == 1
     assert f"is {STRING_MAX} bytes; stage 2 holds at most {STRING_MAX - 1}" in result.stderr
@@ -121,7 +112,7 @@ def test_module_problems_are_reported(mkimage, tmp_path):
     (["--module", "m.bin"] * (MODULES_MAX + 1), f"more than {MODULES_MAX} --module options"),
 ])
 def test_module_usage_errors(mkimage, tmp_path, arguments, message):
-    result = build(mkimage, tmp_path, mb.flat_kernel(), *arguments)
+    result = mb.mkimage_attempt(mkimage, tmp_path, mb.flat_kernel(), *arguments)
     assert result.returncode == 2
     assert message in result.stderr
     assert not (tmp_path / "out.img").exists()

@@ -12,7 +12,6 @@ are provoked too.
 """
 import re
 import struct
-import subprocess
 
 import pytest
 
@@ -21,7 +20,7 @@ from support.loader_lines import LOADER_HALTED
 from support.multiboot_probe import (MODULE_BYTES, MODULE_STRING, MODULE_TEXT, PAGE,
                                      check_basic_memory, check_machine_state, module_files,
                                      printed_memory_map, probe_values, usable_ram_holding)
-from support.paths import BUILD, KERNEL_ELF
+from support.paths import KERNEL_ELF
 from support.qemu import KERNEL_EXIT_SUCCESS, boot
 
 MACHINES = ["pc", "q35"]
@@ -107,22 +106,13 @@ def test_probe_sees_the_multiboot1_machine_state_and_information(mkimage, probes
 
 # ---- What mkimage refuses -----------------------------------------------------
 
-def build(mkimage, tmp_path, kernel_bytes, *extra):
-    kernel = tmp_path / "kernel.bin"
-    kernel.write_bytes(kernel_bytes)
-    return subprocess.run(
-        [str(mkimage), "build", "--stage1", str(BUILD / "bootloader" / "stage1.bin"),
-         "--stage2", str(BUILD / "bootloader" / "stage2.bin"), "--kernel", str(kernel),
-         "-o", str(tmp_path / "out.img"), *extra], capture_output=True, text=True)
-
-
 @pytest.mark.parametrize("flags, message", [
     (1 << 2, "flags bit 2 requires a video mode (the graphics fields, 3.1.4)"),
     (1 << 7, "flags bit 7 is a requirement this loader does not know"),
     (1 << 15, "flags bit 15 is a requirement this loader does not know"),
 ], ids=["video-mode", "bit-7", "bit-15"])
 def test_mkimage_refuses_requirements_it_does_not_meet(mkimage, tmp_path, flags, message):
-    result = build(mkimage, tmp_path, mb.multiboot1_kernel(flags, placed=True))
+    result = mb.mkimage_attempt(mkimage, tmp_path, mb.multiboot1_kernel(flags, placed=True))
     assert result.returncode == 1
     assert message in result.stderr, result.stderr
     assert not (tmp_path / "out.img").exists()
@@ -130,7 +120,7 @@ def test_mkimage_refuses_requirements_it_does_not_meet(mkimage, tmp_path, flags,
 
 def test_mkimage_accepts_the_requirements_it_meets(mkimage, tmp_path):
     """Bits 0 (page-aligned modules) and 1 (memory information)."""
-    result = build(mkimage, tmp_path, mb.multiboot1_kernel(0b11, placed=True))
+    result = mb.mkimage_attempt(mkimage, tmp_path, mb.multiboot1_kernel(0b11, placed=True))
     assert result.returncode == 0, result.stderr
 
 
@@ -143,7 +133,7 @@ def test_mkimage_accepts_the_requirements_it_meets(mkimage, tmp_path):
      "the entry point 0xC0105000 lies in no segment"),
 ], ids=["no-address-fields-no-elf", "below-1-mib", "elf-below-1-mib", "elf-entry-outside"])
 def test_mkimage_refuses_kernels_it_cannot_place(mkimage, tmp_path, kernel, message):
-    result = build(mkimage, tmp_path, kernel)
+    result = mb.mkimage_attempt(mkimage, tmp_path, kernel)
     assert result.returncode == 1
     assert message in result.stderr, result.stderr
 
@@ -166,7 +156,7 @@ def test_mkimage_refuses_kernels_it_cannot_place(mkimage, tmp_path, kernel, mess
 ], ids=["no-header", "no-address-fields-no-elf", "below-1-mib", "elf-below-1-mib",
         "elf-entry-outside"])
 def test_loader_refuses(mkimage, tmp_path, kernel, extra, message):
-    assert build(mkimage, tmp_path, kernel(), "--force", *extra).returncode == 0
+    assert mb.mkimage_attempt(mkimage, tmp_path, kernel(), "--force", *extra).returncode == 0
     result = boot_until_halt_or_exit(tmp_path / "out.img")
     assert result.still_running and LOADER_HALTED in result.serial, result.describe()
     assert f"stage2: error: {message}" in result.serial, result.describe()
@@ -181,7 +171,7 @@ def test_elf_entry_point_virtual_or_physical(mkimage, tmp_path, physical_entry):
     as it is (GRUB 2 refuses that one: "entry point isn't in a segment").
     The code at the entry needs no particular address: it exits QEMU."""
     kernel = mb.elf32_multiboot1_kernel(0xC0100000, 0x100000, physical_entry=physical_entry)
-    assert build(mkimage, tmp_path, kernel).returncode == 0
+    assert mb.mkimage_attempt(mkimage, tmp_path, kernel).returncode == 0
     result = boot(tmp_path / "out.img", until=re.escape(LOADER_HALTED), settle=SETTLE_SECONDS,
                   timeout=BOOT_TIMEOUT_SECONDS)
     assert result.exit_code == KERNEL_EXIT_SUCCESS, result.describe()

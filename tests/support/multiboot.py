@@ -6,6 +6,7 @@ The numbers are those of the Multiboot2 specification 2.0: header and
 header tags in section 3.1, the information structure in 3.6.
 """
 import struct
+import subprocess
 
 from support.paths import BUILD, ROOT
 from support.tools import run_tool
@@ -74,6 +75,17 @@ def mkimage_build(mkimage, kernel, out, *extra):
               "--stage2", BUILD / "bootloader" / "stage2.bin", "--kernel", kernel,
               "-o", out, *extra])
     return out
+
+
+def mkimage_attempt(mkimage, tmp_path, kernel_bytes, *extra):
+    """mkimage build with the built loader and a kernel made of
+    `kernel_bytes`, its result unchecked: for tests of what it refuses."""
+    kernel = tmp_path / "kernel.bin"
+    kernel.write_bytes(kernel_bytes)
+    return subprocess.run(
+        [str(mkimage), "build", "--stage1", str(BUILD / "bootloader" / "stage1.bin"),
+         "--stage2", str(BUILD / "bootloader" / "stage2.bin"), "--kernel", str(kernel),
+         "-o", str(tmp_path / "out.img"), *extra], capture_output=True, text=True)
 
 
 def _pad(data):
