@@ -25,6 +25,9 @@ def shell_image(tmp_path_factory):
     return build_image(tmp_path_factory.mktemp("shell") / "shell.img", cmdline="")
 
 
+KILL_GRACE_SECONDS = 2
+
+
 class Machine:
     """A QEMU running our image, its serial line on a pexpect terminal and
     its monitor on a Unix socket."""
@@ -62,6 +65,9 @@ class Machine:
             return s.recv(65536).decode(errors="replace")
 
     def close(self):
+        # pexpect gives a killed child 0.1 s to be gone before it reports
+        # failure; on a busy machine QEMU can take longer to exit.
+        self.child.delayafterterminate = KILL_GRACE_SECONDS
         self.child.close(force=True)
 
 
