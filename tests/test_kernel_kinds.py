@@ -11,20 +11,24 @@ import re
 import shutil
 import struct
 import subprocess
+import time
 
 import pytest
 
+from debug.gdb_session import read_map, start_qemu_on_free_port, stop_qemu
 from support import multiboot as mb
 from support.loader_lines import LOADER_HALTED
 from support.paths import BUILD, KERNEL_ELF
 from support.qemu import boot
-from support.sources import LOADER_FIELDS_INC, nasm_value
+from support.sources import BOOT_INFO_INC, LOADER_FIELDS_INC, MEMORY_LAYOUT_INC, nasm_value
 
 SECTOR = 512
 KIND_FIELD = SECTOR + nasm_value(LOADER_FIELDS_INC, "stage2_header.kernel_kind")
 KIND_NAMES = "bootstack, multiboot2, multiboot1, linux"
 SETTLE_SECONDS = 0.5
 BOOT_TIMEOUT_SECONDS = 60
+BOOT_INFO = nasm_value(MEMORY_LAYOUT_INC, "BOOT_INFO_ADDRESS")
+E820_TYPE_RESERVED = 2      # ACPI 6.x, 15.1: "AddressRangeReserved"
 
 
 def build(mkimage, tmp_path, kernel_bytes, *extra, name="kernel.bin"):
@@ -235,3 +239,51 @@ def test_loader_refuses_an_unknown_kind(mkimage, tmp_path):
     serial = boot_refused(image)
     assert "stage2: error: the stage 2 header records a kernel kind this loader does not " \
            "know" in serial, serial
+
+
+def test_loader_refuses_linux_when_0x90000_is_not_usable_ram(mkimage, tmp_path):
+    """The real-mode part of Linux goes to 0x90000-0x9E0FF. No emulator's
+    BIOS reports less low memory than that (a PC with a big EBDA does), so
+    GDB makes this one: stopped at the loader's check of that range
+    (range_is_usable_ram with EAX = 0x90000), it marks every memory map
+    entry reserved, as such a BIOS would have, and lets the loader go on."""
+    if shutil.which("gdb") is None:
+        pytest.skip("gdb is not installed (./build.sh deps)")
+    assert build(mkimage, tmp_path, mb.linux_bzimage()).returncode == 0
+    check = dict(read_map(BUILD / "bootloader" / "stage2.map"))["range_is_usable_ram"]
+    setup_address = 0x90000     # linux_boot.inc's LINUX_SETUP_ADDRESS, which the message names
+    e820 = BOOT_INFO + nasm_value(BOOT_INFO_INC, "boot_info.e820")
+    count = BOOT_INFO + nasm_value(BOOT_INFO_INC, "boot_info.e820_count")
+    entry_size = nasm_value(BOOT_INFO_INC, "e820_entry_size")
+    type_offset = nasm_value(BOOT_INFO_INC, "e820_entry.type")
+    commands = f"""\
+target remote 127.0.0.1:$port
+break *{check:#x} if $eax == {setup_address:#x}
+continue
+set $entry = 0
+while $entry < *(unsigned short *){count:#x}
+  set *(unsigned int *)({e820:#x} + $entry * {entry_size} + {type_offset}) = {E820_TYPE_RESERVED}
+  set $entry = $entry + 1
+end
+printf "ENTRIES MARKED RESERVED: %d\\n", $entry
+detach
+"""
+    serial_log = tmp_path / "serial.log"
+    qemu, port = start_qemu_on_free_port(tmp_path / "out.img", serial_log, batch=True)
+    try:
+        script = tmp_path / "session.gdb"
+        script.write_text(commands.replace("$port", str(port)))
+        session = subprocess.run(["gdb", "-nx", "-batch", "-x", str(script)],
+                                 capture_output=True, text=True, timeout=120)
+        assert "ENTRIES MARKED RESERVED: " in session.stdout, session.stdout + session.stderr
+        deadline = time.monotonic() + BOOT_TIMEOUT_SECONDS
+        while LOADER_HALTED not in serial_log.read_text(errors="replace") \
+                and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        stop_qemu(qemu)
+    serial = serial_log.read_text(errors="replace")
+    assert "stage2: error: the BIOS memory map does not mark 0x90000-0x9E0FF as usable RAM, " \
+           "but the real-mode part of Linux, its heap, stack and command line go there." \
+           in serial, serial
+    assert "starting Linux" not in serial
