@@ -16,6 +16,13 @@
 #   ./build.sh write DEVICE [--yes] [--force]
 #                        build, then write the image to a USB stick or disk such as
 #                        /dev/sdb, after safety checks and a typed confirmation
+#   ./build.sh lab [NAME]
+#                        without NAME, list the course's labs; with NAME, start lab NAME:
+#                        a git branch lab/NAME in which the code the lab asks for is
+#                        replaced by its TODO (docs/course/labs/)
+#   ./build.sh grade [NAME]
+#                        build, then grade the build on lab NAME (default: the lab of the
+#                        current lab/NAME branch, else every lab); exits 1 below full marks
 #   ./build.sh deps      install everything the build, the tests and the debuggers use
 #   ./build.sh fresh-test
 #                        run `./build.sh test` and `./build.sh run` in a minimal Debian
@@ -92,9 +99,11 @@ packages_missing_for() {
             debug) missing_for_build; missing_for_qemu; missing_for_gdb ;;
             bochs) missing_for_build; missing_for_bochs; missing_for_bochs_window ;;
             fresh-test) missing_for_fresh_root ;;
+            lab) missing_for_python; missing_for_git ;;
+            grade) missing_for_build; missing_for_qemu; missing_for_python ;;
             deps)
                 local command
-                for command in run test debug bochs fresh-test; do
+                for command in run test debug bochs fresh-test lab grade; do
                     packages_missing_for "$command"
                 done
                 ;;
@@ -197,6 +206,14 @@ missing_for_grub_tests() {
 }
 
 # tests/fresh_root.sh: a minimal Debian root, and git to clone into it.
+missing_for_python() {
+    have_command python3 || echo python3
+}
+
+missing_for_git() {
+    have_command git || echo git
+}
+
 missing_for_fresh_root() {
     have_command debootstrap || echo debootstrap
     have_command git || echo git
@@ -429,6 +446,25 @@ cmd_inspect() {
     exec "$ROOT/image/inspect.sh" "$BUILD"
 }
 
+# The labs (tests/labs/lab.py): the markers in the sources say what a
+# student writes; `lab NAME` makes the starting point, `grade` scores it.
+cmd_lab() {
+    [ $# -le 1 ] || die "lab takes one lab name at most (./build.sh lab lists them)"
+    ensure lab
+    if [ $# -eq 0 ]; then
+        exec python3 "$ROOT/tests/labs/lab.py" list
+    fi
+    exec python3 "$ROOT/tests/labs/lab.py" start "$1"
+}
+
+cmd_grade() {
+    [ $# -le 1 ] || die "grade takes one lab name at most (./build.sh lab lists them)"
+    ensure grade
+    cmd_build
+    cd "$ROOT"
+    BUILD_DIR=$BUILD exec python3 "$ROOT/tests/labs/lab.py" grade "$@"
+}
+
 cmd_deps() {
     [ $# -eq 0 ] || die "deps takes no arguments"
     ensure deps
@@ -459,6 +495,8 @@ main() {
         inspect) cmd_inspect "$@" ;;
         bench) cmd_bench "$@" ;;
         write) cmd_write "$@" ;;
+        lab) cmd_lab "$@" ;;
+        grade) cmd_grade "$@" ;;
         deps) cmd_deps "$@" ;;
         fresh-test) cmd_fresh_test "$@" ;;
         clean) cmd_clean "$@" ;;

@@ -33,6 +33,8 @@ NEEDS_ON_A_BARE_MACHINE = {
     "debug": BUILD | QEMU | GDB,
     "bochs": BUILD | BOCHS,
     "fresh-test": {"debootstrap", "git"},
+    "lab": {"python3", "git"},
+    "grade": BUILD | QEMU | {"python3"},
 }
 NEEDS_ON_A_BARE_MACHINE["deps"] = set().union(*NEEDS_ON_A_BARE_MACHINE.values())
 

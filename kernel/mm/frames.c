@@ -203,6 +203,14 @@ void frames_init(const struct boot_info *boot_info, const struct memory_range *m
 
 uint64_t frame_alloc(void)
 {
+    // LAB frames BEGIN
+    // TODO: hand out one free frame: find a set bit in free_bits, clear it,
+    // TODO: count it (free_total) and return the frame's physical address;
+    // TODO: return 0 when no frame is free.
+    // HINT: start the search at next_word and wrap around, so a run of
+    // HINT: allocations does not rescan the full words at the bottom.
+    // HINT: __builtin_ctzll(word) is the index of the lowest set bit.
+    // STUB: return 0; /* no frame: write frame_alloc */
     for (uint64_t i = 0; i < word_count; i++) {
         uint64_t w = (next_word + i) % word_count;
         if (free_bits[w] == 0)
@@ -214,10 +222,20 @@ uint64_t frame_alloc(void)
         return (w * BITS_PER_WORD + bit) * FRAME_SIZE;
     }
     return 0;
+    // LAB frames END
 }
 
 void frame_free(uint64_t address)
 {
+    // LAB frames BEGIN
+    // TODO: give a frame back. Panic, naming the address, when it is not
+    // TODO: 4 KiB aligned, lies beyond frame_count, was never managed (a
+    // TODO: reserved frame: say which reservation) or is free already (a
+    // TODO: double free); otherwise set its free bit and count it.
+    // HINT: test_bit() and reservation_at() are above; panic() takes printf
+    // HINT: arguments.
+    // STUB: (void)address; /* nothing is freed: write frame_free */
+    // STUB: (void)reservation_at; /* used by the solution; keeps -Werror quiet */
     if (address % FRAME_SIZE != 0)
         panic("frame_free(0x%016llx): not the start of a frame (not 4 KiB aligned)",
               (unsigned long long)address);
@@ -236,6 +254,7 @@ void frame_free(uint64_t address)
               (unsigned long long)address);
     free_bits[frame / BITS_PER_WORD] |= 1ull << (frame % BITS_PER_WORD);
     free_total++;
+    // LAB frames END
 }
 
 struct frame_stats frames_stats(void)

@@ -1,0 +1,59 @@
+"""Lab frames: the physical frame allocator's frame_alloc and frame_free
+(kernel/mm/frames.c). Graded by the kernel's own frame tests
+(kernel/mm/frames_test.c, run with the command line `test=frames_*`), the
+allocator's refusals (memory-selftest=...) and a whole boot, which
+allocates the heap and page tables from it."""
+import re
+
+from labs.grading import BOOT_COMPLETE, Check, Failed, Lab, expect, expect_in, last_lines
+from support.qemu import KERNEL_EXIT_SUCCESS
+
+FRAME_TESTS = "frames_"     # ktest runs the tests whose names contain this
+KTEST_LINE = re.compile(r"^ktest: (PASS|FAIL) (\w+)(?:: (.*))?$", re.M)
+
+
+def kernel_test(name):
+    """A check that the kernel's test `name` passes."""
+    def run(context):
+        serial = context.boot(cmdline=f"test={FRAME_TESTS} qemu-exit").serial.replace("\r", "")
+        results = {m[2]: (m[1], m[3]) for m in KTEST_LINE.finditer(serial)}
+        if name not in results:
+            raise Failed(f"the kernel did not report its test {name}; it printed:\n"
+                         f"{last_lines(serial)}")
+        verdict, reason = results[name]
+        expect(verdict == "PASS", f"ktest {name} failed: {reason}")
+    return run
+
+
+def boots_to_the_end(context):
+    result = context.boot()
+    expect_in(result.serial, BOOT_COMPLETE, "the boot's output")
+    expect(result.exit_code == KERNEL_EXIT_SUCCESS,
+           f"the kernel did not end the machine with success; {result.describe()}")
+
+
+def selftest_panics(name, wanted):
+    """A check that memory-selftest=name makes the kernel panic with `wanted`."""
+    def run(context):
+        result = context.boot(cmdline=f"memory-selftest={name} qemu-exit")
+        expect_in(result.serial, f"PANIC: frame_free(", f"the output of memory-selftest={name}")
+        expect_in(result.serial, wanted, f"the output of memory-selftest={name}")
+    return run
+
+
+LAB = Lab(
+    name="frames",
+    title="the physical frame allocator: frame_alloc and frame_free",
+    handout="docs/course/labs/frames.md",
+    chapter="docs/course/09-memory-management.md",
+    checks=[
+        Check("the kernel boots to the end on your allocator", 10, boots_to_the_end),
+        Check("every frame can be taken and given back", 10,
+              kernel_test("frames_exhaust_and_return_every_frame")),
+        Check("the counts add up", 5, kernel_test("frames_stats_add_up")),
+        Check("a freed frame is free again", 5, kernel_test("frames_free_makes_a_frame_free_again")),
+        Check("a double free panics, naming the frame", 5,
+              selftest_panics("double-free", "double free: the frame is already free")),
+        Check("freeing a reserved frame panics, naming the reservation", 5,
+              selftest_panics("free-reserved", "freeing a reserved frame (")),
+    ])
