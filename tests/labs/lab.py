@@ -132,7 +132,7 @@ def command_list(_args):
     width = max(len(lab.name) for lab in labs)
     for lab in labs:
         print(f"{lab.name:<{width}}  {lab.title}  ({lab.points} points, {lab.handout})")
-    print(f"\n./build.sh lab NAME starts one; ./build.sh grade [NAME] grades it.")
+    print("\n./build.sh lab NAME starts one; ./build.sh grade [NAME] grades it.")
     return 0
 
 

@@ -36,7 +36,7 @@ def selftest_panics(name, wanted):
     """A check that memory-selftest=name makes the kernel panic with `wanted`."""
     def run(context):
         result = context.boot(cmdline=f"memory-selftest={name} qemu-exit")
-        expect_in(result.serial, f"PANIC: frame_free(", f"the output of memory-selftest={name}")
+        expect_in(result.serial, "PANIC: frame_free(", f"the output of memory-selftest={name}")
         expect_in(result.serial, wanted, f"the output of memory-selftest={name}")
     return run
 
