@@ -15,12 +15,13 @@ the exception in its detail.
 import dataclasses
 import functools
 import pathlib
+import re
 import tempfile
 import traceback
 
 from support.images import build_image
 from support.paths import BUILD, KERNEL_ELF, ROOT
-from support.qemu import boot
+from support.qemu import KERNEL_EXIT_SUCCESS, boot
 
 # Every boot of a check ends within this: a stub that hangs costs the
 # student points, never the grader's patience.
@@ -142,3 +143,43 @@ def score(outcomes):
     """(points earned, points possible)."""
     return (sum(o.check.points for o in outcomes if o.passed),
             sum(o.check.points for o in outcomes))
+
+
+# ---- shared by the kernel's labs ----------------------------------------------
+
+# kernel/ktest/ktest.c: one line per test, then the summary.
+KTEST_LINE = re.compile(r"^ktest: (PASS|FAIL) (\w+)(?:: (.*))?$", re.M)
+KTEST_SUMMARY = re.compile(r"^ktest: (\d+) passed, (\d+) failed$", re.M)
+
+
+def kernel_tests(pattern, *names):
+    """A check that the kernel's tests `names` pass, in one boot with the
+    command line `test=PATTERN` (the tests whose names contain it). With
+    no names: every test that boot ran passes, and the summary says so."""
+    def run(context):
+        serial = context.boot(cmdline=f"test={pattern} qemu-exit").serial.replace("\r", "")
+        results = {m[2]: (m[1], m[3]) for m in KTEST_LINE.finditer(serial)}
+        wanted = names or sorted(results)
+        expect(wanted, f"the kernel reported none of its tests matching {pattern!r}; it printed:\n"
+               f"{last_lines(serial)}")
+        for name in wanted:
+            if name not in results:
+                raise Failed(f"the kernel did not report its test {name}; it printed:\n"
+                             f"{last_lines(serial)}")
+            verdict, reason = results[name]
+            expect(verdict == "PASS", f"ktest {name} failed: {reason}")
+        if not names:
+            summary = KTEST_SUMMARY.search(serial)
+            expect(summary is not None and summary[2] == "0",
+                   f"the kernel's tests matching {pattern!r} did not all run to a clean "
+                   f"summary; it printed:\n{last_lines(serial)}")
+    return run
+
+
+def boots_to_the_end(context):
+    """A check that the kernel boots to its last line and ends QEMU with
+    the success status."""
+    result = context.boot()
+    expect_in(result.serial, BOOT_COMPLETE, "the boot's output")
+    expect(result.exit_code == KERNEL_EXIT_SUCCESS,
+           f"the kernel did not end the machine with success; {result.describe()}")

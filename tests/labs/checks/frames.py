@@ -3,33 +3,14 @@
 (kernel/mm/frames_test.c, run with the command line `test=frames_*`), the
 allocator's refusals (memory-selftest=...) and a whole boot, which
 allocates the heap and page tables from it."""
-import re
-
-from labs.grading import BOOT_COMPLETE, Check, Failed, Lab, expect, expect_in, last_lines
-from support.qemu import KERNEL_EXIT_SUCCESS
+from labs.grading import Check, Lab, boots_to_the_end, expect_in, kernel_tests
 
 FRAME_TESTS = "frames_"     # ktest runs the tests whose names contain this
-KTEST_LINE = re.compile(r"^ktest: (PASS|FAIL) (\w+)(?:: (.*))?$", re.M)
 
 
 def kernel_test(name):
-    """A check that the kernel's test `name` passes."""
-    def run(context):
-        serial = context.boot(cmdline=f"test={FRAME_TESTS} qemu-exit").serial.replace("\r", "")
-        results = {m[2]: (m[1], m[3]) for m in KTEST_LINE.finditer(serial)}
-        if name not in results:
-            raise Failed(f"the kernel did not report its test {name}; it printed:\n"
-                         f"{last_lines(serial)}")
-        verdict, reason = results[name]
-        expect(verdict == "PASS", f"ktest {name} failed: {reason}")
-    return run
-
-
-def boots_to_the_end(context):
-    result = context.boot()
-    expect_in(result.serial, BOOT_COMPLETE, "the boot's output")
-    expect(result.exit_code == KERNEL_EXIT_SUCCESS,
-           f"the kernel did not end the machine with success; {result.describe()}")
+    """A check that the kernel's frame test `name` passes."""
+    return kernel_tests(FRAME_TESTS, name)
 
 
 def selftest_panics(name, wanted):
