@@ -71,18 +71,42 @@ const char *exception_name(unsigned int vector)
 
 static void print_page_fault(uint64_t cr2, uint64_t error_code)
 {
+    // LAB exceptions BEGIN
+    // TODO: print one line: "  page fault at CR2=0x%016llx: " and then the
+    // TODO: error code's bits in words: "not present" or "protection
+    // TODO: violation (present)", "read" or "write", "kernel mode" or
+    // TODO: "user mode", and ", reserved bit set" and ", instruction fetch"
+    // TODO: when those bits are set.
+    // HINT: The bits are PF_ERROR_... in cpu/exceptions.h (SDM Vol. 3A,
+    // HINT: 4.7, Figure 4-12). kprintf takes printf's formats; cast a
+    // HINT: uint64_t to unsigned long long for %llx.
+    // STUB: (void)cr2;
+    // STUB: (void)error_code;
     kprintf("  page fault at CR2=0x%016llx: %s, %s, %s%s%s\n", (unsigned long long)cr2,
             error_code & PF_ERROR_PRESENT ? "protection violation (present)" : "not present",
             error_code & PF_ERROR_WRITE ? "write" : "read",
             error_code & PF_ERROR_USER ? "user mode" : "kernel mode",
             error_code & PF_ERROR_RESERVED_BIT ? ", reserved bit set" : "",
             error_code & PF_ERROR_INSTRUCTION_FETCH ? ", instruction fetch" : "");
+    // LAB exceptions END
 }
 
 static void print_report(const struct interrupt_frame *f, uint64_t cr2)
 {
     char symbol[BACKTRACE_SYMBOL_MAX];
 
+    // LAB exceptions BEGIN
+    // TODO: print the report's first lines: "\nEXCEPTION: NAME, vector N,
+    // TODO: error code 0x%016llx\n" (exception_name() gives NAME); for a
+    // TODO: page fault the line of print_page_fault(cr2, error code); then
+    // TODO: "  RIP=0x%016llx SYMBOL\n", the faulting instruction's address
+    // TODO: with its function, which backtrace_symbolize() writes into
+    // TODO: `symbol` ("<fault_page+0x4>").
+    // HINT: The CPU pushed the vector's error code (or the stub pushed 0)
+    // HINT: and RIP into the frame (cpu/interrupt_frame.h).
+    // STUB: (void)cr2;
+    // STUB: (void)symbol;
+    // STUB: (void)print_page_fault;
     kprintf("\nEXCEPTION: %s, vector %llu, error code 0x%016llx\n",
             exception_name((unsigned int)f->vector), (unsigned long long)f->vector,
             (unsigned long long)f->error_code);
@@ -90,6 +114,7 @@ static void print_report(const struct interrupt_frame *f, uint64_t cr2)
         print_page_fault(cr2, f->error_code);
     backtrace_symbolize(f->rip, symbol, sizeof symbol);
     kprintf("  RIP=0x%016llx %s\n", (unsigned long long)f->rip, symbol);
+    // LAB exceptions END
     kprintf("  CS=0x%04llx RFLAGS=0x%016llx RSP=0x%016llx SS=0x%04llx\n", (unsigned long long)f->cs,
             (unsigned long long)f->rflags, (unsigned long long)f->rsp, (unsigned long long)f->ss);
     /* CR2 is shown for every exception: after a double fault it still
@@ -111,6 +136,19 @@ static void print_report(const struct interrupt_frame *f, uint64_t cr2)
 
 void exception_handle(struct interrupt_frame *frame)
 {
+    // LAB exceptions BEGIN
+    // TODO: for a page fault read CR2 (the address that faulted) first
+    // TODO: thing, 0 for every other vector; offer the exception to the
+    // TODO: claim handler, if one is set, with that CR2, and return when
+    // TODO: it claims it; else print_report(frame, cr2) and panic with
+    // TODO: "unhandled CPU exception: NAME at RIP 0x%016llx".
+    // HINT: read_cr2() is in cpu/control_registers.h. A page fault inside
+    // HINT: the handler would overwrite CR2 (SDM Vol. 3A, 4.7).
+    // HINT: The in-kernel tests (test=exception_) are such a claim handler.
+    // STUB: (void)claim_handler;
+    // STUB: (void)print_report;
+    // STUB: panic("exception_handle: vector %llu is not handled yet (lab exceptions)",
+    // STUB:       (unsigned long long)frame->vector);
     /* Read CR2 first: a later page fault (there should be none) would
      * overwrite it. */
     uint64_t cr2 = frame->vector == EXCEPTION_PAGE_FAULT ? read_cr2() : 0;
@@ -121,4 +159,5 @@ void exception_handle(struct interrupt_frame *frame)
     print_report(frame, cr2);
     panic("unhandled CPU exception: %s at RIP 0x%016llx",
           exception_name((unsigned int)frame->vector), (unsigned long long)frame->rip);
+    // LAB exceptions END
 }

@@ -13,6 +13,7 @@
 #include "cpu/exceptions.h"
 #include "cpu/gdt.h"
 #include "cpu/interrupt_frame.h"
+#include "panic.h" /* the lab exceptions starting point panics in set_gate */
 
 #define IDT_ENTRIES 256
 
@@ -40,6 +41,21 @@ extern const uint64_t interrupt_stub_table[IDT_STUB_VECTORS];
 
 static void set_gate(unsigned int vector, uint64_t handler, uint8_t ist)
 {
+    // LAB exceptions BEGIN
+    // TODO: fill idt[vector], a struct idt_gate, so that the CPU runs
+    // TODO: `handler` (a 64-bit address) for this vector in ring 0: split
+    // TODO: the address over offset_low (bits 0-15), offset_middle
+    // TODO: (16-31) and offset_high (32-63); the kernel code selector; the
+    // TODO: IST slot `ist` (0 = stay on the current stack); a type byte
+    // TODO: that says present, DPL 0, 64-bit interrupt gate; reserved 0.
+    // HINT: SDM Vol. 3A, 6.14.1, Figure 6-8: type 0xE is an interrupt gate
+    // HINT: (IF cleared on entry), 0xF a trap gate; bit 7 is P (present).
+    // HINT: The constants are above (GATE_...) and in cpu/gdt.h.
+    // HINT: A gate that is not present, or has a wrong selector, turns the
+    // HINT: first interrupt into #GP, then #DF, then a triple fault.
+    // STUB: (void)handler;
+    // STUB: (void)ist;
+    // STUB: panic("set_gate(%u): the IDT gate is not written yet (lab exceptions)", vector);
     idt[vector] = (struct idt_gate){
         .offset_low = handler & 0xFFFF,
         .selector = GDT_KERNEL_CODE_SELECTOR,
@@ -49,6 +65,7 @@ static void set_gate(unsigned int vector, uint64_t handler, uint8_t ist)
         .offset_high = (uint32_t)(handler >> 32),
         .reserved = 0,
     };
+    // LAB exceptions END
 }
 
 void idt_init(void)
