@@ -80,6 +80,15 @@ static bool valid_page(uint64_t virt)
  * bit 63 would then be a reserved bit, and using it a page fault). */
 static uint64_t leaf_bits(unsigned int flags)
 {
+    // LAB paging BEGIN
+    // TODO: return the bits of a leaf entry for `flags`: always present;
+    // TODO: writable for PAGE_WRITABLE; user for PAGE_USER; no-execute for
+    // TODO: PAGE_NO_EXECUTE, but only when nx_enabled.
+    // HINT: The ENTRY_... bits are in mm/page_table.h (SDM Vol. 3A, 4.5,
+    // HINT: Table 4-19). Without EFER.NXE bit 63 is reserved: a page fault
+    // HINT: with the RSVD bit set on the first access.
+    // STUB: (void)flags;
+    // STUB: return ENTRY_PRESENT; /* read-only, executable, kernel only: write leaf_bits */
     uint64_t bits = ENTRY_PRESENT;
     if (flags & PAGE_WRITABLE)
         bits |= ENTRY_WRITABLE;
@@ -88,6 +97,7 @@ static uint64_t leaf_bits(unsigned int flags)
     if ((flags & PAGE_NO_EXECUTE) && nx_enabled)
         bits |= ENTRY_NO_EXECUTE;
     return bits;
+    // LAB paging END
 }
 
 /* A zeroed page table from the frame allocator; 0 when none is left. */
@@ -143,6 +153,24 @@ enum walk_flags {
  */
 static enum paging_status find_entry(uint64_t virt, unsigned int walk, uint64_t **result)
 {
+    // LAB paging BEGIN
+    // TODO: walk from the PML4 (pml4_physical) down through the PDPT and the
+    // TODO: PD: at each level take the entry for `virt`. Not present: with
+    // TODO: WALK_CREATE_TABLES put a new_table() there (present, writable),
+    // TODO: else return PAGING_NOT_MAPPED (PAGING_NO_MEMORY when no frame is
+    // TODO: left). A large page (PS, below the PML4): with WALK_SPLIT_LARGE
+    // TODO: split_large_page() it, else return PAGING_ALREADY_MAPPED. With
+    // TODO: WALK_ALLOW_USER set ENTRY_USER on the way. Then store the page
+    // TODO: table entry's address in *result and return PAGING_OK.
+    // HINT: level_index() picks the 9 bits of `virt` for a level,
+    // HINT: table_at() turns an entry (or a physical address) into a
+    // HINT: pointer to the table it names (mm/page_table.h).
+    // HINT: SDM Vol. 3A, 4.5, Figure 4-8: the walk of a 4 KiB page.
+    // STUB: (void)virt;
+    // STUB: (void)walk;
+    // STUB: (void)result;
+    // STUB: (void)split_large_page;
+    // STUB: return PAGING_NOT_MAPPED; /* no walk yet: write find_entry */
     uint64_t *table = table_at(pml4_physical);
     for (int level = LEVEL_PML4; level < LEVEL_PT; level++) {
         uint64_t *entry = &table[level_index(virt, level)];
@@ -166,6 +194,7 @@ static enum paging_status find_entry(uint64_t virt, unsigned int walk, uint64_t 
     }
     *result = &table[level_index(virt, LEVEL_PT)];
     return PAGING_OK;
+    // LAB paging END
 }
 
 enum paging_status paging_map(uint64_t virt, uint64_t phys, unsigned int flags)
@@ -177,11 +206,22 @@ enum paging_status paging_map(uint64_t virt, uint64_t phys, unsigned int flags)
     enum paging_status status = find_entry(virt, walk, &entry);
     if (status != PAGING_OK)
         return status;
+    // LAB paging BEGIN
+    // TODO: `entry` is the page table entry of `virt`. Refuse a page that is
+    // TODO: mapped already (PAGING_ALREADY_MAPPED); else point the entry at
+    // TODO: `phys` with leaf_bits(flags), drop any cached translation of
+    // TODO: `virt`, and return PAGING_OK.
+    // HINT: invlpg() is in cpu/control_registers.h (SDM Vol. 3A, 4.10.4.1).
+    // STUB: (void)entry;
+    // STUB: (void)phys;
+    // STUB: (void)flags;
+    // STUB: return PAGING_NOT_MAPPED; /* nothing mapped yet: write paging_map */
     if (*entry & ENTRY_PRESENT)
         return PAGING_ALREADY_MAPPED;
     *entry = phys | leaf_bits(flags);
     invlpg(virt);
     return PAGING_OK;
+    // LAB paging END
 }
 
 enum paging_status paging_unmap(uint64_t virt)
@@ -192,11 +232,22 @@ enum paging_status paging_unmap(uint64_t virt)
     enum paging_status status = find_entry(virt, WALK_SPLIT_LARGE, &entry);
     if (status != PAGING_OK)
         return status;
+    // LAB paging BEGIN
+    // TODO: `entry` is the page table entry of `virt`. Return
+    // TODO: PAGING_NOT_MAPPED when it is not present; else clear it, make
+    // TODO: the CPU forget its cached translation of `virt`, and return
+    // TODO: PAGING_OK.
+    // HINT: The TLB keeps a translation it has used until INVLPG (or a CR3
+    // HINT: load) drops it (SDM Vol. 3A, 4.10.4.1): without it the page
+    // HINT: stays reachable after the unmap.
+    // STUB: (void)entry;
+    // STUB: return PAGING_NOT_MAPPED; /* nothing unmapped yet: write paging_unmap */
     if (!(*entry & ENTRY_PRESENT))
         return PAGING_NOT_MAPPED;
     *entry = 0;
     invlpg(virt);
     return PAGING_OK;
+    // LAB paging END
 }
 
 enum paging_status paging_protect(uint64_t virt, unsigned int flags)

@@ -296,6 +296,19 @@ KTEST_EXPECT_FAULT(paging_unmapped_page_faults, VECTOR_PAGE_FAULT)
     (void)*(volatile uint64_t *)(uintptr_t)virt;
 }
 
+/* The TLB keeps a translation it has used until INVLPG (or a CR3 load)
+ * drops it (SDM Vol. 3A, 4.10.4.1): the write caches this page's
+ * translation, and only paging_unmap's invalidation makes the read after
+ * the unmap fault instead of reaching the old frame. */
+KTEST_EXPECT_FAULT(paging_unmap_invalidates_the_translation, VECTOR_PAGE_FAULT)
+{
+    uint64_t virt = SCRATCH(19);
+    map_fresh(virt, PAGE_WRITABLE);
+    *(volatile uint64_t *)(uintptr_t)virt = TEST_PATTERN;
+    unmap_and_free(virt);
+    (void)*(volatile uint64_t *)(uintptr_t)virt;
+}
+
 KTEST_EXPECT_FAULT(paging_boot_stack_guard_page_faults, VECTOR_PAGE_FAULT)
 {
     (void)*(volatile uint64_t *)(uintptr_t)kernel_boot_stack_guard;

@@ -183,3 +183,12 @@ def boots_to_the_end(context):
     expect_in(result.serial, BOOT_COMPLETE, "the boot's output")
     expect(result.exit_code == KERNEL_EXIT_SUCCESS,
            f"the kernel did not end the machine with success; {result.describe()}")
+
+
+def c_address(context, path, name):
+    """The value of `#define NAME 0x...ull` in the C source `path`: the
+    checks compare with the sources' addresses, never with copies."""
+    source = (context.root / path).read_text()
+    found = re.search(rf"^#define {name} (0x[0-9A-Fa-f]+)ull\b", source, re.M)
+    expect(found is not None, f"{path} no longer defines {name} as an address")
+    return int(found[1], 16)

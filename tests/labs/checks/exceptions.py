@@ -11,7 +11,7 @@ same IDT.
 """
 import re
 
-from labs.grading import Check, Failed, Lab, expect, kernel_tests, last_lines
+from labs.grading import Check, Failed, Lab, c_address, expect, kernel_tests, last_lines
 from support.qemu import KERNEL_EXIT_FAILURE
 from support.symbols import nm_symbols
 
@@ -26,14 +26,6 @@ PAGE_FAULT = re.compile(r"^  page fault at CR2=0x(?P<cr2>[0-9a-f]{16}): (?P<deco
 # "Exception Error Code"); the page fault's bits: 4.7, Figure 4-12.
 PF_VECTOR, GP_VECTOR, UD_VECTOR, DE_VECTOR, DF_VECTOR = 14, 13, 6, 0, 8
 PF_ERROR_WRITE = 0x2        # a kernel-mode write to a page that is not present
-
-
-def unmapped_address(context):
-    """The address fault_demo.c writes to for fault=pf, from its source."""
-    source = (context.root / FAULT_DEMO).read_text()
-    found = re.search(r"^#define UNMAPPED_ADDRESS (0x[0-9A-Fa-f]+)ull$", source, re.M)
-    expect(found is not None, f"{FAULT_DEMO} no longer defines UNMAPPED_ADDRESS")
-    return int(found[1], 16)
 
 
 def function_range(context, name):
@@ -82,7 +74,7 @@ def page_fault_is_reported(context):
     line = PAGE_FAULT.search(serial)
     expect(line is not None, f"fault=pf: no `  page fault at CR2=0x...: ...` line:\n"
            f"{last_lines(serial)}")
-    wanted = unmapped_address(context)
+    wanted = c_address(context, FAULT_DEMO, "UNMAPPED_ADDRESS")
     expect(int(line["cr2"], 16) == wanted,
            f"fault=pf: CR2=0x{line['cr2']}, but fault_page wrote to 0x{wanted:016x}")
     expect(line["decoded"] == "not present, write, kernel mode",
