@@ -174,6 +174,22 @@ static void list_remove(struct block_header *block)
  * and put it on the free list. */
 static void make_free(struct block_header *block, uint64_t size)
 {
+    // LAB heap BEGIN
+    // TODO: make [block, block + size) one free block: requested and the
+    // TODO: front canary 0, both tags (set_tags) saying HEAP_STATE_FREE.
+    // TODO: Merge it with the block after it and with the block before it
+    // TODO: when those are free (take them off the free list first), so
+    // TODO: that no two free blocks are ever neighbours; then put the
+    // TODO: merged block on the free list.
+    // HINT: next_block() and previous_block() find the neighbours in O(1):
+    // HINT: the footer below a header gives the previous block's size
+    // HINT: (boundary tags, Knuth, TAOCP Vol. 1, 2.5).
+    // HINT: list_insert() and list_remove() keep the free list.
+    // STUB: (void)block;
+    // STUB: (void)size;
+    // STUB: (void)previous_block;
+    // STUB: (void)list_insert;
+    // STUB: panic("heap: make_free is not written yet (lab heap)");
     block->requested = 0;
     block->front_canary = 0;
     set_tags(block, size, HEAP_STATE_FREE);
@@ -190,12 +206,26 @@ static void make_free(struct block_header *block, uint64_t size)
         block = previous;
     }
     list_insert(block);
+    // LAB heap END
 }
 
 /* Turn the free block `block` (off the list) into a used one of `size`
  * bytes for `requested`, giving any large enough rest back as free. */
 static void *make_used(struct block_header *block, uint64_t size, uint64_t requested)
 {
+    // LAB heap BEGIN
+    // TODO: `block` is free and off the list, at least `size` bytes. When
+    // TODO: the rest (its size - size) can hold a block of its own
+    // TODO: (MIN_BLOCK_SIZE), cut it off and make_free() it; else the
+    // TODO: whole block is used. Tag the block HEAP_STATE_USED, record
+    // TODO: `requested`, write both canaries, and return the caller's
+    // TODO: first byte (payload_of).
+    // HINT: The front canary lives in the header, right below the caller's
+    // HINT: bytes; write_tail_canary() puts the tail one right after them.
+    // STUB: (void)block;
+    // STUB: (void)size;
+    // STUB: (void)requested;
+    // STUB: panic("heap: make_used is not written yet (lab heap)");
     uint64_t rest = block->size - size;
     if (rest >= MIN_BLOCK_SIZE) {
         set_tags(block, size, HEAP_STATE_USED);
@@ -207,6 +237,7 @@ static void *make_used(struct block_header *block, uint64_t size, uint64_t reque
     block->front_canary = HEAP_FRONT_CANARY;
     write_tail_canary(block);
     return payload_of(block);
+    // LAB heap END
 }
 
 /* ---- growing ---- */
@@ -271,6 +302,21 @@ static struct block_header *checked_block(const char *who, void *pointer)
         panic("heap: %s(0x%016llx): not a pointer kmalloc returned (not 16-byte aligned)", who,
               (unsigned long long)address);
     struct block_header *block = block_of(pointer);
+    // LAB heap BEGIN
+    // TODO: check the block's guards before anyone trusts it, and panic
+    // TODO: with "heap: WHO(0xADDRESS): " and the problem: "double free:
+    // TODO: the block is already free" (state HEAP_STATE_FREE); "not the
+    // TODO: start of a heap block, or its header was overwritten (state
+    // TODO: 0x...)" (any other state than HEAP_STATE_USED); "heap
+    // TODO: underrun: ..." (front canary changed); a size or footer that
+    // TODO: cannot be right; "heap overrun: the N-byte block was written
+    // TODO: past its end ..." (tail canary changed). Return the block.
+    // HINT: Check the state first: a pointer into the middle of a block
+    // HINT: has no header, so nothing else there means anything.
+    // HINT: tail_canary_intact() and footer_of() are above.
+    // STUB: (void)who;
+    // STUB: (void)tail_canary_intact;
+    // STUB: return block;
     if (block->state == HEAP_STATE_FREE)
         panic("heap: %s(0x%016llx): double free: the block is already free", who,
               (unsigned long long)address);
@@ -296,6 +342,7 @@ static struct block_header *checked_block(const char *who, void *pointer)
               who, (unsigned long long)address, (unsigned long long)block->requested,
               (unsigned long long)(address + block->requested));
     return block;
+    // LAB heap END
 }
 
 /* ---- the API ---- */

@@ -21,7 +21,7 @@ import traceback
 
 from support.images import build_image
 from support.paths import BUILD, KERNEL_ELF, ROOT
-from support.qemu import KERNEL_EXIT_SUCCESS, boot
+from support.qemu import KERNEL_EXIT_SUCCESS, boot, qemu_binary
 
 # Every boot of a check ends within this: a stub that hangs costs the
 # student points, never the grader's patience.
@@ -192,3 +192,39 @@ def c_address(context, path, name):
     found = re.search(rf"^#define {name} (0x[0-9A-Fa-f]+)ull\b", source, re.M)
     expect(found is not None, f"{path} no longer defines {name} as an address")
     return int(found[1], 16)
+
+
+SHELL_PROMPT = "bootstack> "    # kernel/shell/shell.c
+
+
+def shell_session(context, *commands, memory="128M"):
+    """Boot without a command line, so the kernel ends in its shell, type
+    each command on COM1 and return what each printed, in order. Raises
+    Failed when the prompt does not come back within the boot timeout."""
+    import pexpect
+    image = context.image(cmdline="")
+    argv = ["-accel", "tcg", "-m", memory, "-display", "none", "-no-reboot", "-nic", "none",
+            "-monitor", "none", "-chardev", "stdio,id=console,signal=off",
+            "-serial", "chardev:console", "-snapshot", "-drive", f"file={image},format=raw,if=ide"]
+    child = pexpect.spawn(qemu_binary(), argv, encoding="latin-1", timeout=BOOT_TIMEOUT_SECONDS)
+    # The prompt, or a panic: the kernel then halts, and waiting longer
+    # would only cost time.
+    patterns = [re.escape(SHELL_PROMPT), r"PANIC: [^\r\n]*"]
+    outputs = []
+    try:
+        waiting_for = "the shell's prompt"
+        for command in (None, *commands):
+            if command is not None:
+                waiting_for = f"the prompt after `{command}`"
+                child.send(command + "\r")
+            if child.expect(patterns) == 1:
+                raise Failed(f"the kernel panicked before {waiting_for}:\n"
+                             f"{last_lines((child.before + child.after).replace(chr(13), ''))}")
+            if command is not None:
+                outputs.append(child.before.replace("\r", "")[len(command):])
+    except (pexpect.TIMEOUT, pexpect.EOF):
+        raise Failed(f"no {waiting_for}; the kernel printed:\n"
+                     f"{last_lines((child.before or '').replace(chr(13), ''))}") from None
+    finally:
+        child.close(force=True)
+    return outputs
