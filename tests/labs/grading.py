@@ -201,7 +201,7 @@ def shell_session(context, *commands, memory="128M"):
     """Boot without a command line, so the kernel ends in its shell, type
     each command on COM1 and return what each printed, in order. Raises
     Failed when the prompt does not come back within the boot timeout."""
-    import pexpect
+    import pexpect      # here, not at the top: listing the labs needs no terminal library
     image = context.image(cmdline="")
     argv = ["-accel", "tcg", "-m", memory, "-display", "none", "-no-reboot", "-nic", "none",
             "-monitor", "none", "-chardev", "stdio,id=console,signal=off",
