@@ -26,6 +26,8 @@ from support.qemu import boot
 # student points, never the grader's patience.
 BOOT_TIMEOUT_SECONDS = 30
 BOOT_COMPLETE = "boot complete"
+# A halted machine is asked questions this long after it said it halted.
+MONITOR_SETTLE_SECONDS = 0.3
 
 
 class Failed(Exception):
@@ -142,3 +144,29 @@ def score(outcomes):
     """(points earned, points possible)."""
     return (sum(o.check.points for o in outcomes if o.passed),
             sum(o.check.points for o in outcomes))
+
+
+# ---- shared by several labs' checks --------------------------------------------------
+
+@functools.cache
+def boot_and_ask_monitor(image, until, commands, memory="128M", machine="pc", extra=()):
+    """Boot `image` (a path) until the regex `until` shows on COM1, let the
+    machine settle, then run QEMU monitor `commands` (a tuple) on it; the
+    BootResult, with each answer in result.monitor[command] (empty when the
+    machine stopped or never said `until`). Remembered by the arguments."""
+    return boot(image, machine=machine, memory=memory, until=until, extra=extra,
+                timeout=BOOT_TIMEOUT_SECONDS, settle=MONITOR_SETTLE_SECONDS,
+                monitor_commands=commands)
+
+
+def monitor_answer(result, command):
+    """The monitor's answer to `command`, or Failed when the machine did not
+    stay up to be asked."""
+    if command not in result.monitor:
+        # QEMU runs with -no-reboot: a CPU reset (a triple fault, an exception
+        # without a handler) ends it with status 0.
+        how = ("the CPU reset (a triple fault) and QEMU stopped" if result.exit_code == 0
+               else f"QEMU exit code {result.exit_code}")
+        raise Failed(f"the machine did not stop where the check could ask QEMU's monitor "
+                     f"`{command}` ({how}); it printed:\n{last_lines(result.serial)}")
+    return result.monitor[command]
