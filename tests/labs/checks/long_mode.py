@@ -10,9 +10,9 @@ instruction, exactly as the loader left the machine, and QEMU's monitor
 shows CR0, CR3, CR4, EFER and CS there."""
 import re
 
-from labs.grading import (BOOT_COMPLETE, Check, Failed, Lab, boot_and_ask_monitor, expect,
-                          expect_in, monitor_answer)
-from support import elf_factory
+from labs.grading import (BOOT_COMPLETE, UNTIL_LOADER_DONE, UNTIL_LOADER_HALTED, Check,
+                          Failed, Lab, boot_and_ask_monitor, expect, expect_in,
+                          hlt_kernel_image, monitor_answer)
 from support.qemu import KERNEL_EXIT_SUCCESS
 from support.sources import MEMORY_LAYOUT_INC, nasm_value
 
@@ -29,8 +29,6 @@ CR3_ADDRESS_MASK = 0x000FFFFFFFFFF000
 PAGE_TABLES_ADDRESS = nasm_value(MEMORY_LAYOUT_INC, "PAGE_TABLES_ADDRESS")
 
 REGISTERS = "info registers"
-# The loader's last line before enter_long_mode; the HLT kernel prints nothing.
-LOADER_LAST_LINE = "stage2: entering long mode, jumping to the kernel at"
 CPU_WITHOUT_NX = ("-cpu", "qemu64,-nx")
 # QEMU's `info registers` line for CS in 64-bit mode:
 # "CS =0010 0000000000000000 ffffffff 00a09b00 DPL=0 CS64 [-RA]".
@@ -39,11 +37,8 @@ CS_LINE = re.compile(r"^CS =([0-9a-f]{4}) .*$", re.M)
 
 def halted_registers(context, extra=()):
     """Register name -> value at the HLT kernel's entry, and the CS line."""
-    kernel = context.work_dir / "hlt-kernel.elf"
-    if not kernel.exists():
-        elf_factory.write(kernel, elf_factory.good_kernel())
-    image = context.image(cmdline="", kernel=kernel)
-    result = boot_and_ask_monitor(str(image), re.escape(LOADER_LAST_LINE), (REGISTERS,),
+    image = hlt_kernel_image(context)
+    result = boot_and_ask_monitor(str(image), UNTIL_LOADER_DONE, (REGISTERS,),
                                   extra=tuple(extra))
     text = monitor_answer(result, REGISTERS)
     values = {}
@@ -58,7 +53,7 @@ def halted_registers(context, extra=()):
 
 
 def kernel_runs_in_long_mode(context, extra=()):
-    result = context.boot(extra=tuple(extra))
+    result = context.boot(extra=tuple(extra), until=UNTIL_LOADER_HALTED)
     expect_in(result.serial, "Kernel: running in 64-bit long mode", "the boot's output")
     expect_in(result.serial, BOOT_COMPLETE, "the boot's output")
     expect(result.exit_code == KERNEL_EXIT_SUCCESS,

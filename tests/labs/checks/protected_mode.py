@@ -8,11 +8,9 @@ the kernel into memory above 1 MiB through it), our kernel's first line the
 two code descriptors, and tests/multiboot/probe.asm, started through the
 handoff, prints the segment registers' descriptors and the machine state it
 was given, which are judged against the Multiboot specifications."""
-import re
-
-from labs.grading import BOOT_COMPLETE, Check, Failed, Lab, expect, expect_in, last_lines
+from labs.grading import (BOOT_COMPLETE, UNTIL_LOADER_HALTED, Check, Failed, Lab, expect,
+                          expect_in, last_lines)
 from support import multiboot as mb
-from support.loader_lines import LOADER_HALTED
 from support.multiboot_probe import (CR0_PE, CR0_PG, DESC_CODE, DESC_DB, DESC_L, DESC_P,
                                      DESC_READ_WRITE, DESC_S, EFLAGS_IF, EFLAGS_VM,
                                      descriptor_base_and_limit, probe_values)
@@ -26,13 +24,13 @@ SEGMENT_REGISTERS = ["cs", "ds", "es", "fs", "gs", "ss"]
 def loader_gets_through_unreal_mode(context):
     """The kernel's bytes go above 1 MiB through DS and ES with the 4 GiB
     limit of GDT_DATA: without it the first copy faults."""
-    serial = context.boot().serial
+    serial = context.boot(until=UNTIL_LOADER_HALTED).serial
     expect_in(serial, "stage2: kernel checksum ok", "the loader's output")
     expect_in(serial, "stage2: page tables built", "the loader's output")
 
 
 def kernel_runs_in_long_mode(context):
-    result = context.boot()
+    result = context.boot(until=UNTIL_LOADER_HALTED)
     expect_in(result.serial, "Kernel: running in 64-bit long mode", "the boot's output")
     expect_in(result.serial, BOOT_COMPLETE, "the boot's output")
     expect(result.exit_code == KERNEL_EXIT_SUCCESS,
@@ -45,7 +43,7 @@ def probe_boot(context, multiboot2=False, machine="pc"):
     out = context.work_dir / ("probe2" if multiboot2 else "probe1")
     kernel = mb.assemble("probe", out, defines=[] if multiboot2 else ["MULTIBOOT1"])
     image = mb.mkimage_build(context.build / "image" / "mkimage", kernel, out / "probe.img")
-    result = context.boot(image=image, machine=machine, until=re.escape(LOADER_HALTED))
+    result = context.boot(image=image, machine=machine, until=UNTIL_LOADER_HALTED)
     if "probe: done" not in result.serial:
         raise Failed(f"the Multiboot probe kernel did not report; the boot printed:\n"
                      f"{last_lines(result.serial)}")
