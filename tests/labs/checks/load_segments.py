@@ -14,7 +14,6 @@ from labs.grading import (BOOT_COMPLETE, UNTIL_LOADER_DONE, UNTIL_LOADER_HALTED,
                           monitor_answer)
 from support import elf_factory
 from support.elf_reader import PF_W, read_elf
-from support.foreign_kernel import BSS_BYTES, build_foreign_kernel, kernel_lines, make_image
 from support.qemu import KERNEL_EXIT_SUCCESS
 
 GARBAGE_BYTE = b"\xa5"
@@ -46,6 +45,9 @@ def bss_of(elf_path):
 def foreign_boot(context, layout, garbage=False):
     """The foreign kernel's lines, booted with `layout`, its BSS full of
     garbage first when asked."""
+    # Imported here: support.foreign_kernel builds through pytest's helpers,
+    # and `./build.sh lab` lists the labs with a Python that may lack pytest.
+    from support.foreign_kernel import build_foreign_kernel, kernel_lines, make_image
     out = context.work_dir / f"foreign-{layout}"
     elf = out / "foreign.elf"
     if not elf.exists():
@@ -65,7 +67,7 @@ def foreign_boot(context, layout, garbage=False):
 def foreign_line(layout, wanted, garbage=False):
     def run(context):
         lines = foreign_boot(context, layout, garbage)
-        if wanted not in lines:
+        if not any(line.startswith(wanted) for line in lines):
             raise Failed(f"the foreign kernel ({layout} layout) did not say {wanted!r}; "
                          f"it said:\n" + "\n".join(f"  | {line}" for line in lines))
     return run
@@ -123,7 +125,7 @@ def segments_out_of_order(context):
 
 PAGED, PACKED = "paged", "packed"
 DATA_OK = "foreign kernel: data ok"
-BSS_OK = f"foreign kernel: bss ok ({BSS_BYTES} bytes zero)"
+BSS_OK = "foreign kernel: bss ok ("    # then its size: "(2097152 bytes zero)"
 GUARD_OK = "foreign kernel: guard ok"
 
 LAB = Lab(
