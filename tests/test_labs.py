@@ -7,6 +7,7 @@ gets full marks. Broken markers are clear errors. `lab start` is run in a
 clone of this tree, as a student would.
 """
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -147,6 +148,23 @@ def test_every_lab_has_a_handout_linked_from_its_chapter():
         assert f"./build.sh lab {lab.name}" in handout.read_text()
         assert f"./build.sh grade {lab.name}" in handout.read_text()
 
+
+
+# "stage2: error: ... (lab NAME: ...)": what a stub that stops the loader
+# prints, as a handout quotes it (in a code block or in backticks).
+STUB_ERROR = re.compile(r"stage2: error: ([^`\n]*\(lab [a-z0-9_]+[^`\n]*)")
+
+
+def test_the_stub_errors_a_handout_quotes_are_the_stubs_own():
+    stub_lines = {}
+    for path in sorted((ROOT / "bootloader").rglob("*")):
+        if path.is_file() and markers.comment_prefix(path):
+            for block in markers.parse(path.read_text(), str(path)):
+                stub_lines.setdefault(block.lab, []).extend(block.stub)
+    for lab in LABS:
+        for message in STUB_ERROR.findall((ROOT / lab.handout).read_text()):
+            assert any(message in line for line in stub_lines.get(lab.name, [])), \
+                f"{lab.handout} quotes {message!r}, which no STUB line of lab {lab.name} prints"
 
 def test_the_lab_list_shows_every_lab_with_its_points():
     result = subprocess.run([str(ROOT / "build.sh"), "lab"], capture_output=True, text=True,

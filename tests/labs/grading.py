@@ -19,7 +19,9 @@ import re
 import tempfile
 import traceback
 
+from support import elf_factory
 from support.images import build_image
+from support.loader_lines import LOADER_HALTED
 from support.paths import BUILD, KERNEL_ELF, ROOT
 from support.qemu import KERNEL_EXIT_SUCCESS, boot, qemu_binary
 
@@ -27,6 +29,8 @@ from support.qemu import KERNEL_EXIT_SUCCESS, boot, qemu_binary
 # student points, never the grader's patience.
 BOOT_TIMEOUT_SECONDS = 30
 BOOT_COMPLETE = "boot complete"
+# A halted machine is asked questions this long after it said it halted.
+MONITOR_SETTLE_SECONDS = 0.3
 
 
 class Failed(Exception):
@@ -228,3 +232,49 @@ def shell_session(context, *commands, memory="128M"):
     finally:
         child.close(force=True)
     return outputs
+
+# ---- shared by several labs' checks --------------------------------------------------
+
+# A boot can stop once the loader has given up (its last words), or, for a
+# kernel that prints nothing, once it has said it enters long mode.
+UNTIL_LOADER_HALTED = re.escape(LOADER_HALTED)
+LOADER_LAST_LINE = "stage2: entering long mode, jumping to the kernel at"
+UNTIL_LOADER_DONE = f"{re.escape(LOADER_LAST_LINE)}|{UNTIL_LOADER_HALTED}"
+
+
+def hlt_kernel_image(context):
+    """An image of a made-up kernel that is only HLT instructions
+    (elf_factory.good_kernel): entered with interrupts off, it stops at its
+    first instruction, so QEMU's monitor sees the machine as the loader
+    left it."""
+    kernel = context.work_dir / "hlt-kernel.elf"
+    if not kernel.exists():
+        elf_factory.write(kernel, elf_factory.good_kernel())
+    return context.image(cmdline="", kernel=kernel)
+
+
+@functools.cache
+def boot_and_ask_monitor(image, until, commands, memory="128M", machine="pc", extra=()):
+    """Boot `image` (a path) until the regex `until` shows on COM1, let the
+    machine settle, then run QEMU monitor `commands` (a tuple) on it; the
+    BootResult, with each answer in result.monitor[command] (empty when the
+    machine stopped or never said `until`). Remembered by the arguments."""
+    return boot(image, machine=machine, memory=memory, until=until, extra=extra,
+                timeout=BOOT_TIMEOUT_SECONDS, settle=MONITOR_SETTLE_SECONDS,
+                monitor_commands=commands)
+
+
+def monitor_answer(result, command):
+    """The monitor's answer to `command`, or Failed when the machine did not
+    stay up to be asked, or when the loader gave up before the kernel."""
+    if LOADER_HALTED in result.serial:
+        raise Failed(f"the loader stopped with an error; it printed:\n"
+                     f"{last_lines(result.serial)}")
+    if command not in result.monitor:
+        # QEMU runs with -no-reboot: a CPU reset (a triple fault, an exception
+        # without a handler) ends it with status 0.
+        how = ("the CPU reset (a triple fault) and QEMU stopped" if result.exit_code == 0
+               else f"QEMU exit code {result.exit_code}")
+        raise Failed(f"the machine did not stop where the check could ask QEMU's monitor "
+                     f"`{command}` ({how}); it printed:\n{last_lines(result.serial)}")
+    return result.monitor[command]
