@@ -214,3 +214,31 @@ def test_unzeroed_bss_shows_once_ram_is_not_zero(tmp_path):
     result = boot(image, memory="128M", until=re.escape(notice), timeout=BOOT_TIMEOUT_SECONDS,
                   extra=loader)
     assert notice in result.serial, result.describe()
+
+
+def test_chapter_10_answers_module_and_protocol(tmp_path):
+    """The answers to chapter 10's exercises: the refusal of
+    --protocol bootstack, and where the module goes."""
+    kernel = tmp_path / "tutorial.bin"
+    subprocess.run(["nasm", "-f", "bin", str(ROOT / "tests" / "multiboot" / "tutorial.asm"),
+                    "-o", str(kernel)], check=True, capture_output=True)
+    mkimage = [str(BUILD / "image" / "mkimage"), "build",
+               "--stage1", str(BUILD / "bootloader" / "stage1.bin"),
+               "--stage2", str(BUILD / "bootloader" / "stage2.bin"),
+               "--kernel", "tutorial.bin", "--cmdline", "hello multiboot"]
+    refused = subprocess.run(mkimage + ["--protocol", "bootstack", "-o", "refused.img"],
+                             cwd=tmp_path, capture_output=True, text=True)
+    assert refused.returncode == 1, refused
+    first_error = refused.stderr.splitlines()[0]
+    kit_quotes(first_error)
+
+    module = tmp_path / "tutorial.asm"
+    shutil.copy(ROOT / "tests" / "multiboot" / "tutorial.asm", module)
+    subprocess.run(mkimage + ["--module", "tutorial.asm,source", "-o", "module.img"],
+                   cwd=tmp_path, check=True, capture_output=True)
+    result = boot(tmp_path / "module.img", memory="128M", timeout=BOOT_TIMEOUT_SECONDS)
+    lines = [line for line in result.lines() if line.startswith("stage2: module 0")
+             or line.startswith("stage2: Multiboot2 information")]
+    assert len(lines) == 2, result.describe()
+    for line in lines:
+        kit_quotes(line)
