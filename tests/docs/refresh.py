@@ -1014,12 +1014,22 @@ def _():
     return "0x" + re.search(r"RSP=0x0*([0-9a-f]+)", next(l for l in lines if "RSP=" in l))[1]
 
 
-# ./build.sh inspect (README).
+# ./build.sh inspect (README, chapter 02).
+@functools.cache
+def inspect_sizes():
+    out = run(ROOT / "image" / "inspect.sh", BUILD)
+    return [line for line in out.splitlines()
+            if line.startswith(("stage 1: ", "stage 2: ")) and " of " in line]
+
+
 @value("inspect-loader-sizes")
 def _():
-    out = run(ROOT / "image" / "inspect.sh", BUILD)
-    return block([line for line in out.splitlines()
-                   if line.startswith(("stage 1: ", "stage 2: ")) and " of " in line])
+    return block(inspect_sizes())
+
+
+@value("inspect-stage1")
+def _():
+    return block(inspect_sizes()[:1])
 
 
 # ---- Reading and rewriting the docs ----------------------------------------------------
@@ -1082,7 +1092,10 @@ def refresh(path):
     new, end = [], 0
     for _, name, body, match in markers(text):
         if name in VALUES:
-            new += [text[end:match.start()], f"<!-- build: {name} -->{render(name, body)}<!-- /build -->"]
+            fresh = render(name, body)
+            if normalised(fresh) == normalised(body):
+                fresh = body          # only run-to-run noise differs: leave the text alone
+            new += [text[end:match.start()], f"<!-- build: {name} -->{fresh}<!-- /build -->"]
             end = match.end()
     new = "".join(new) + text[end:]
     if new != text:
