@@ -70,3 +70,12 @@ def test_broken_markers_are_reported(tmp_path):
     _, problems = refresh.check(doc)
     assert any("unknown build value 'no-such-value'" in problem for _, problem in problems)
     assert any("complete" in problem for _, problem in problems)
+
+
+def test_markers_shown_in_code_spans_are_not_markers():
+    """The README shows the comments in code spans to explain them; a
+    marker between two code spans is still one."""
+    text = ("Mark with `<!-- build: NAME -->` and `<!-- /build -->`.\n"
+            "`mkimage info` and <!-- build: pt-rodata -->`pt 0x1`<!-- /build --> show it.\n")
+    assert [(line, name, body) for line, name, body, _ in refresh.markers(text)] == \
+        [(2, "pt-rodata", "`pt 0x1`")]

@@ -918,12 +918,86 @@ def _():
     return block(shell_transcript([("mem", None)]))
 
 
+def guard_commands():
+    guard = nm()["kernel_boot_stack_guard"]
+    return (f"pt {guard:#x}", f"pt {guard + 0x1000:#x}", "pt 0xffffc00000000000")
+
+
 @value("shell-guard-and-heap")
 def _():
-    return block(shell_transcript([
-        ("pt 0x113000", [r"^  PTE", r"=>"]),
-        ("pt 0x114000", [r"^  PTE", r"=>"]),
-        ("pt 0xffffc00000000000", None)]))
+    below, above, heap = guard_commands()
+    return block(shell_transcript([(below, [r"^  PTE", r"=>"]), (above, [r"^  PTE", r"=>"]),
+                                   (heap, None)]))
+
+
+@value("guard-gap")
+def _():
+    guard = nm()["kernel_boot_stack_guard"]
+    return f"{hex_upper(guard)}-{hex_upper(guard + 0x1000)}"
+
+
+@value("guard-address")
+def _():
+    return hex_upper(nm()["kernel_boot_stack_guard"])
+
+
+@value("ksymtab-walk")
+def _():
+    address = max(paddr for _, paddr, _, _ in load_segments())     # the last segment: .ksymtab
+    command = f"pt {address:#x}"
+    pte = next(line for line in shell_outputs((command,))[command] if line.startswith("  PTE"))
+    index, entry = re.search(r"\[\s*(\d+)\] (0x[0-9a-f]+)", pte).groups()
+    return f"{hex_upper(address)}: PT entry [{index}] is `{entry}`"
+
+
+@value("pt-rodata")
+def _():
+    return f"`pt {sorted(paddr for _, paddr, _, _ in load_segments())[1]:#x}`"
+
+
+@value("qemu-info-tlb")
+def _():
+    from support.qemu import boot
+    text, rodata = sorted(paddr for _, paddr, _, _ in load_segments())[:2]
+    result = boot(BUILD / "disk.img", memory="128M", until=r"bootstack> ", timeout=90,
+                  monitor_commands=["info tlb"])
+    lines = result.monitor["info tlb"].replace("\r", "").splitlines()
+    wanted = [f"{address:016x}:" for address in (text, rodata)]
+    return block(["(qemu) info tlb", *select(lines, [f"^{w}" for w in wanted], lead="...")])
+
+
+@value("kernel-picture")
+def _():
+    """Chapter 09's picture of the address space after start-up, with this
+    kernel's segments, guard page and end."""
+    segments = sorted(load_segments(), key=lambda segment: segment[1])
+    text, rodata, data, ksymtab = (paddr for _, paddr, _, _ in segments)
+    guard = nm()["kernel_boot_stack_guard"]
+    end = max(paddr + memsz for _, paddr, _, memsz in segments)
+    end = -(-end // 0x1000) * 0x1000
+
+    def at(address):
+        return f"0x{address:016X}"
+    return block([
+        "virtual address                      what                     mapped to",
+        "0x0000000000000000 -+",
+        "                     | identity map of the loader (chapter 05): virtual = physical",
+        f"{at(text)}   |   .text      read-only, executable",
+        f"{at(rodata)}   |   .rodata    read-only, no-execute",
+        f"{at(data)}   |   .data      writable,  no-execute",
+        f"{at(guard)}   |   guard page NOT MAPPED (memory_init)",
+        f"{at(guard + 0x1000)}   |   .bss with the boot stack, writable, no-execute",
+        f"{at(ksymtab)}   |   .ksymtab   read-only, no-execute",
+        f"{at(end)}   |   RAM, devices ... read/write/execute up to 4 GiB",
+        "0x0000000100000000 -+",
+        "        ...              (not mapped)",
+        "0xFFFFC00000000000 -+    heap, 64 KiB mapped at first     -> frames after the kernel",
+        "0xFFFFC00000010000 -+"])
+
+
+@value("x3i-stage2-main")
+def _():
+    return f"`x/3i {labels('stage2')['stage2_main']:#x}`"
 
 
 @value("qemu-info-mem")
@@ -957,8 +1031,7 @@ def _():
 
 
 def heap_walk():
-    return shell_outputs(("pt 0x113000", "pt 0x114000", "pt 0xffffc00000000000"))[
-        "pt 0xffffc00000000000"]
+    return shell_outputs(guard_commands())["pt 0xffffc00000000000"]
 
 
 @value("heap-tables")
@@ -1037,7 +1110,9 @@ def _():
 def masked(text):
     """`text` with every code span that shows a marker (as the README does,
     to explain them) blanked out, at the same offsets."""
-    return re.sub(r"`[^`\n]*<!--[^`\n]*`", lambda m: " " * len(m.group(0)), text)
+    # Code spans pair their backticks from the left, as Markdown does.
+    return re.sub(r"`[^`\n]*`", lambda m: " " * len(m.group(0)) if "<!--" in m.group(0)
+                  else m.group(0), text)
 
 
 def markers(text):
