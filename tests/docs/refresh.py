@@ -291,6 +291,90 @@ def bochs_transcript(steps, start=False, part=None):
     return lines
 
 
+# docs/debugging-bochs.md: the debug build (DEBUG_BREAKS=1), run from one
+# magic breakpoint to the next. `./build.sh bochs` with DEBUG_BREAKS=1 has
+# the first `c` in the debugger's start-up file, so that one has no prompt.
+@functools.cache
+def debug_build():
+    """DEBUG_BREAKS=1 ./build.sh build, into BUILD/breaks (kept: it is
+    rebuilt only when the sources change)."""
+    env = dict(os.environ, DEBUG_BREAKS="1", BUILD_DIR=str(BUILD))
+    toolchain = BUILD / "toolchain.txt"
+    if toolchain.exists():
+        env["TOOLCHAIN"] = toolchain.read_text().strip()
+    result = subprocess.run([ROOT / "build.sh", "build"], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return BUILD / "breaks"
+
+
+BREAKS_SESSION = (("c", None),
+                  ("r", [r"^rdx:", r"^rsp:", r"^rip:"]), ("sreg", [r"^cs:", r"^gdtr:", r"^idtr:"]),
+                  ("c", None), ("x /16bx 0x7e00", None),
+                  ("c", None), ("info gdt", [r"^Global", r"^GDT\["]),
+                  ("c", None), ("creg", [r"^CR0=", r"^CR3=", r"^CR4=", r"^EFER="]),
+                  ("sreg", [r"^cs:", r"^gdtr:"]),
+                  ("c", None), ("creg", [r"^CR0=", r"^EFER="]), ("info tab", None),
+                  ("page 0x100000", None),
+                  ("c", None), ("r", [r"^rax:", r"^rsp:", r"^rdi:", r"^rip:"]))
+BREAKS_STOPS = [(0, 3), (3, 5), (5, 7), (7, 10), (10, 14), (14, 16)]
+
+
+@functools.cache
+def breaks_outputs():
+    from support.bochs import boot_bochs
+    build = debug_build()
+    commands = tuple(command for command, _ in BREAKS_SESSION)
+    script = []
+    for number, command in enumerate(commands):
+        script += [f"? {BOCHS_MARK + number:#x}", command]
+    script.append("q")
+    result = boot_bochs(build / "disk.img", until=None, timeout=120, debugger_commands=script,
+                        symbols=[build / "bootloader" / "stage1.sym",
+                                 build / "bootloader" / "stage2.sym",
+                                 build / "kernel" / "kernel.sym"])
+    console = ANSI.sub("", result.console).replace("\r", "")
+    parts = re.split(r"^0xd0c5[0-9a-f]{4} \d+\n", console, flags=re.M)
+    assert len(parts) == len(commands) + 1, f"{result.stop_reason}\n{console[-3000:]}"
+    outputs = []
+    for part in parts[1:]:
+        lines = []
+        for line in part.splitlines():
+            if line.strip() == "[bochs]:" or line.startswith("(0).["):
+                continue
+            if line.startswith("\t") and lines:
+                lines[-1] += "\n" + line.rstrip()
+            else:
+                lines.append(line.rstrip())
+        outputs.append(lines)
+    return outputs
+
+
+def breaks_stop(number):
+    first, end = BREAKS_STOPS[number - 1]
+    lines = []
+    for index in range(first, end):
+        command, keep = BREAKS_SESSION[index]
+        output = breaks_outputs()[index]
+        if command == "c":
+            output = [line for line in output if not line.startswith("Next at t=")]
+        if index:
+            lines.append(f"<bochs:{index}> {command}")
+        lines += select(output, keep)
+    return lines
+
+
+def breaks_place(number):
+    """`CS:IP` (`symbol+offset`) where magic break `number` stopped."""
+    line = next(line for line in breaks_stop(number) if line.startswith("(0) ["))
+    where = re.search(r"\] ([0-9a-f]{4}):0*([0-9a-f]+) \(([^)]+)\)", line)
+    return f"`{where[1]}:{int(where[2], 16):04x}` (`{where[3]}`)"
+
+
+for _stop in range(1, len(BREAKS_STOPS) + 1):
+    value(f"bochs-breaks-stop-{_stop}")(lambda stop=_stop: block(breaks_stop(stop)))
+    value(f"bochs-breaks-place-{_stop}")(functools.partial(breaks_place, _stop))
+
+
 # docs/boot-flow.md, "Stepping through in Bochs": one session in three parts.
 BOOT_FLOW_BOCHS = (("lb 0x7c00", None), ("c", None), ("s", None),
                    ("lb 0x7e00", None), ("c", None), ("x /16bx 0x7e00", None),
