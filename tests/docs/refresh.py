@@ -27,9 +27,11 @@ and the actual text, when they differ.
 Every value is computed at most once per run, and all values of one kind
 share one boot or one session, so a refresh takes seconds.
 """
+import atexit
 import functools
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -913,8 +915,10 @@ def _():
 # An image with the command line qemu-exit, as `KERNEL_CMDLINE=qemu-exit
 # ./build.sh build` makes it (docs/boot-flow.md, docs/boot-protocol.md).
 @functools.cache
-def qemu_exit_image(directory=Path(tempfile.mkdtemp(prefix="docs-qemu-exit-"))):
+def qemu_exit_image():
     from support.images import build_image
+    directory = Path(tempfile.mkdtemp(prefix="docs-qemu-exit-"))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
     return build_image(directory / "disk.img", cmdline="qemu-exit")
 
 
