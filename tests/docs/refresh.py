@@ -556,6 +556,33 @@ def _():
     return f"`rip+{distance}` = 0x100007 + {hex_upper(distance)}"
 
 
+def segment_range(number):
+    """First-last byte of PT_LOAD segment `number` in memory."""
+    _, paddr, _, memsz = sorted(load_segments(), key=lambda segment: segment[1])[number]
+    return f"{hex_upper(paddr)}-{hex_upper(paddr + memsz - 1)}"
+
+
+for _segment in range(4):
+    value(f"segment-{_segment}-range")(functools.partial(segment_range, _segment))
+
+
+@value("kernel-range-inclusive")
+def _():
+    end = max(paddr + memsz for _, paddr, _, memsz in load_segments())
+    return f"0x100000-{hex_upper(end - 1)}"
+
+
+@value("boot-stack-range")
+def _():
+    return f"{hex_upper(nm()['kernel_boot_stack_bottom'])}-{hex_upper(nm()['kernel_boot_stack_top'] - 1)}"
+
+
+@value("stage2-extent")
+def _():
+    size = (BUILD / "bootloader" / "stage2.bin").stat().st_size
+    return f"{size} bytes, 0x7E00-{hex_upper(0x7E00 + size - 1)}"
+
+
 @value("nm-boot-stack")
 def _():
     return block(nm_lines("kernel_boot_stack"))
