@@ -23,6 +23,9 @@
 #   ./build.sh grade [NAME]
 #                        build, then grade the build on lab NAME (default: the lab of the
 #                        current lab/NAME branch, else every lab); exits 1 below full marks
+#   ./build.sh docs      build, then write this build's values (sizes, addresses, line
+#                        numbers, listing excerpts, QEMU, Bochs and GDB transcripts) into
+#                        the docs where they mark them (tests/docs/refresh.py)
 #   ./build.sh deps      install everything the build, the tests and the debuggers use
 #   ./build.sh fresh-test
 #                        run `./build.sh test` and `./build.sh run` in a minimal Debian
@@ -94,16 +97,20 @@ packages_missing_for() {
                 missing_for_build; missing_for_qemu; missing_for_gdb
                 missing_for_bochs; missing_for_pytest; missing_for_unit_tests
                 missing_for_write_tests; missing_for_format_check
-                missing_for_grub_tests
+                missing_for_grub_tests; missing_for_xxd
                 ;;
             debug) missing_for_build; missing_for_qemu; missing_for_gdb ;;
             bochs) missing_for_build; missing_for_bochs; missing_for_bochs_window ;;
             fresh-test) missing_for_fresh_root ;;
             lab) missing_for_python; missing_for_git ;;
             grade) missing_for_build; missing_for_qemu; missing_for_python ;;
+            docs)
+                missing_for_build; missing_for_qemu; missing_for_gdb; missing_for_bochs
+                missing_for_pytest; missing_for_xxd
+                ;;
             deps)
                 local command
-                for command in run test debug bochs fresh-test lab grade; do
+                for command in run test debug bochs fresh-test lab grade docs; do
                     packages_missing_for "$command"
                 done
                 ;;
@@ -203,6 +210,12 @@ missing_for_format_check() {
 missing_for_grub_tests() {
     have_command grub-mkimage || echo grub-pc-bin
     have_file /usr/lib/grub/i386-pc/boot.img || echo grub-pc-bin
+}
+
+# The docs show `xxd` dumps of the image; tests/test_docs_values.py and
+# `./build.sh docs` run it to check and refresh them.
+missing_for_xxd() {
+    have_command xxd || echo xxd
 }
 
 # tests/fresh_root.sh: a minimal Debian root, and git to clone into it.
@@ -465,6 +478,20 @@ cmd_grade() {
     BUILD_DIR=$BUILD exec python3 "$ROOT/tests/labs/lab.py" grade "$@"
 }
 
+# The values the docs quote from the build (tests/docs/refresh.py computes
+# each one: mkimage info, readelf, the listings, boots in QEMU, Bochs and
+# GDB sessions) are rewritten in place; tests/test_docs_values.py fails
+# until this has run after a change that moves them.
+cmd_docs() {
+    [ $# -eq 0 ] || die "docs takes no arguments"
+    ensure docs
+    cmd_build
+    local python
+    python=$(find_python) || die "no Python with pytest, pexpect and pytest-xdist: run ./build.sh deps"
+    cd "$ROOT"
+    BUILD_DIR=$BUILD exec "$python" "$ROOT/tests/docs/refresh.py"
+}
+
 cmd_deps() {
     [ $# -eq 0 ] || die "deps takes no arguments"
     ensure deps
@@ -497,6 +524,7 @@ main() {
         write) cmd_write "$@" ;;
         lab) cmd_lab "$@" ;;
         grade) cmd_grade "$@" ;;
+        docs) cmd_docs "$@" ;;
         deps) cmd_deps "$@" ;;
         fresh-test) cmd_fresh_test "$@" ;;
         clean) cmd_clean "$@" ;;

@@ -1,6 +1,7 @@
 """The documentation names only things that exist.
 
-docs/*.md and README.md quote commands, files and labels for a reader to
+README.md, docs/*.md, the course (docs/course/*.md) and its lab handouts
+(docs/course/labs/*.md) quote commands, files and labels for a reader to
 type or look up; each rename in the code can silently strand one of them.
 These tests read the Markdown and check, against the source tree and a
 finished build:
@@ -28,7 +29,11 @@ import pytest
 
 from support.paths import BUILD, ROOT
 
-DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+# The README, the reference documents, the course's chapters and its lab
+# handouts (any handout added to docs/course/labs/ is checked too).
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")),
+        *sorted((ROOT / "docs" / "course").glob("*.md")),
+        *sorted((ROOT / "docs" / "course" / "labs").glob("*.md"))]
 DOC_IDS = [str(doc.relative_to(ROOT)) for doc in DOCS]
 
 # Top-level directories whose paths the docs quote.
@@ -407,6 +412,9 @@ def test_firmware_quirks_where_column():
 # Names the docs take from specifications, not from our code.
 EXTERNAL_NAMES = {
     "e_phnum", "e_phoff",       # ELF header fields (System V ABI)
+    "multiboot_info",           # the Multiboot specification's information structure
+    "type_of_loader", "vid_mode",   # Linux boot protocol header fields
+    "Opteron_G1",               # a QEMU CPU model (-cpu)
 }
 
 

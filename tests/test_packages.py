@@ -29,12 +29,13 @@ PYTEST = {"python3", "python3-pytest", "python3-pexpect", "python3-pytest-xdist"
 NEEDS_ON_A_BARE_MACHINE = {
     "build": BUILD,
     "run": BUILD | QEMU,
-    "test": BUILD | QEMU | GDB | BOCHS | PYTEST | {"libcmocka-dev", "e2fsprogs", "clang-format", "grub-pc-bin"},
+    "test": BUILD | QEMU | GDB | BOCHS | PYTEST | {"libcmocka-dev", "e2fsprogs", "clang-format", "grub-pc-bin", "xxd"},
     "debug": BUILD | QEMU | GDB,
     "bochs": BUILD | BOCHS,
     "fresh-test": {"debootstrap", "git"},
     "lab": {"python3", "git"},
     "grade": BUILD | QEMU | {"python3"},
+    "docs": BUILD | QEMU | GDB | BOCHS | PYTEST | {"xxd"},
 }
 NEEDS_ON_A_BARE_MACHINE["deps"] = set().union(*NEEDS_ON_A_BARE_MACHINE.values())
 
@@ -42,7 +43,7 @@ NEEDS_ON_A_BARE_MACHINE["deps"] = set().union(*NEEDS_ON_A_BARE_MACHINE.values())
 ALL_PROGRAMS = ("make", "nasm", "cc", "gcc", "ld", "objcopy", "ar", "nm", "objdump",
                 "qemu-system-x86_64", "gdb", "python3", "bochs", "debootstrap", "git", "mkfs.ext2",
                 "clang", "ld.lld", "llvm-objcopy", "llvm-ar", "llvm-nm", "clang-format",
-                "grub-mkimage")
+                "grub-mkimage", "xxd")
 ALL_FILES = ("usr/include/stdio.h", "usr/include/cmocka.h", "usr/lib/grub/i386-pc/boot.img",
              "usr/share/bochs/BIOS-bochs-latest", "usr/share/bochs/VGABIOS-lgpl-latest",
              "usr/lib/x86_64-linux-gnu/bochs/plugins/libbx_term_gui.so",
