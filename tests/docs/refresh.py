@@ -737,10 +737,14 @@ def _():
 def _():
     """The null descriptor, the first descriptor's access and flags bytes,
     and gdt_pointer: the lines chapter 04 reads."""
-    lines = listing_grep("stage2", "gdt_start:", 30)
+    lines = listing_grep("stage2", "gdt_start:", 60)
     wanted = [r"dq 0\b", r"<2>\s+db %1$", r"<2>\s+db \(\(%2\) << 4\)",
               r"dw gdt_end - gdt_start - 1", r"dd gdt_start"]
-    picked = [next(n for n, line in enumerate(lines) if re.search(pattern, line))
+    # Only lines that assembled to bytes (an address column): the lab's
+    # STUB comments quote the same instructions.
+    assembled = re.compile(r"^\s*\d+ [0-9A-F]{8} ")
+    picked = [next(n for n, line in enumerate(lines)
+                   if assembled.match(line) and re.search(pattern, line))
               for pattern in wanted]
     shown = []
     for previous, n in zip([None, *picked], picked):
