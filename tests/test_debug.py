@@ -8,6 +8,7 @@ import os
 import pathlib
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -135,3 +136,22 @@ def test_label_variables(tmp_path):
     write_label_script(BUILD / "bootloader", tmp_path / "labels.gdb")
     script = (tmp_path / "labels.gdb").read_text()
     assert f"set $stage2_main = {by_name['stage2_main']:#x}\n" in script
+
+
+def test_a_port_another_program_took_is_not_taken_for_ours(tmp_path, monkeypatch):
+    """Two students on one lab server: between our check that a port is
+    free and our QEMU's bind, someone else's program takes it. Our QEMU
+    then cannot listen and exits; GDB must not be pointed at the other
+    program's port (which does listen)."""
+    from debug import gdb_session
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        monkeypatch.setenv("GDB_PORT", str(port))
+        monkeypatch.setattr(gdb_session, "port_is_free", lambda _port: True)   # the race
+        with pytest.raises(SystemExit) as refused:
+            gdb_session.start_qemu_on_free_port(BUILD / "disk.img", tmp_path / "serial.log",
+                                                batch=True)
+    assert f"no free port for QEMU's GDB server (GDB_PORT={port} is in use?)" \
+        in str(refused.value)

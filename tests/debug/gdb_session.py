@@ -134,14 +134,28 @@ def candidate_ports():
     return [first + n for n in range(64)]
 
 
-def listening(port):
-    """Whether something listens on 127.0.0.1:port, read from /proc/net/tcp
-    (connecting to find out would take QEMU's one GDB connection)."""
+def listening(port, pid):
+    """Whether process `pid` listens on 127.0.0.1:port. /proc/net/tcp names
+    the listening socket's inode, /proc/PID/fd the sockets the process
+    holds (connecting to find out would take QEMU's one GDB connection).
+    Asking for the process matters on a shared lab server: when another
+    user's QEMU takes the port between our check and our QEMU's bind, the
+    port listens, but not for us, and GDB must not attach to theirs."""
     wanted = f"0100007F:{port:04X}"
+    inodes = set()
     try:
         for line in pathlib.Path("/proc/net/tcp").read_text().splitlines()[1:]:
             fields = line.split()
             if fields[1] == wanted and fields[3] == "0A":     # 0A: LISTEN
+                inodes.add(fields[9])
+        if not inodes:
+            return False
+        for fd in pathlib.Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:[") and target[len("socket:["):-1] in inodes:
                 return True
     except OSError:
         pass
@@ -191,7 +205,7 @@ def start_qemu_on_free_port(image, serial_log, batch):
         while time.monotonic() < deadline:
             if qemu.poll() is not None:
                 break                       # port taken meanwhile, or QEMU failed
-            if listening(port):
+            if listening(port, qemu.pid):
                 return qemu, port
             time.sleep(0.05)
         stop_qemu(qemu)
