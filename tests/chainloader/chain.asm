@@ -32,6 +32,25 @@
 ; Some BIOSes enter the boot sector at 07C0:0000 rather than 0000:7C00 (the
 ; same physical byte). -DENTER_AT_07C0 makes us do the same, so tests can
 ; check that stage 1 copes.
+;
+; A20: SeaBIOS hands over with the A20 gate open, so a loader that never
+; opens it would look fine. These switches leave the machine as other
+; BIOSes do (the a20 lab, tests/labs/checks/a20.py, boots through them):
+;   -DSHUT_A20           close the gate at both of its switches, port 0x92
+;                        bit 1 and the 8042's output port bit 1, then check
+;                        that 0x100500 really wraps to 0x000500 (if not,
+;                        print "chain: A20 stayed on" and halt)
+;   -DPORT_92_READS_ON   with SHUT_A20: leave port 0x92 bit 1 set, so the
+;                        port looks like a fast A20 gate that is wired to
+;                        nothing (QEMU's A20 line follows the last write to
+;                        either switch, and the 8042's comes second)
+;   -DBIOS_A20_SAYS_YES  hook INT 15h so that AX=2401h (enable A20) returns
+;                        success, CF clear and AH = 0, and does nothing, as
+;                        a BIOS whose A20 call is a stub; every other INT 15h
+;                        call goes on to the BIOS. The hook lives in this
+;                        sector at RELOCATED_ADDRESS, which the loader
+;                        leaves alone (it uses 0x1000 and up; 0x500 only for
+;                        one byte of its own wrap test).
 
 BOOT_SECTOR_ADDRESS equ 0x7C00      ; where the BIOS loads us, and where we load the next sector
 RELOCATED_ADDRESS   equ 0x0600      ; free conventional memory above the BIOS data area
@@ -45,6 +64,23 @@ BIOS_DISK           equ 0x13
   DISK_READ_CHS     equ 0x02        ; AH=02h: read sectors by cylinder/head/sector
 FIRST_SECTOR_CHS    equ 0x0001      ; CX: cylinder 0 (CH), sector 1 (CL, counted from 1)
 FIRST_HEAD          equ 0           ; DH
+
+BIOS_SYSTEM         equ 0x15
+  BIOS_A20_ENABLE   equ 0x2401      ; INT 15h AX=2401h: enable A20 (PS/2 BIOSes and later)
+INT15_VECTOR        equ BIOS_SYSTEM * 4     ; the real-mode vector table: 4 bytes (offset, segment) each
+FLAGS_CARRY         equ 0x01        ; bit 0 of FLAGS
+SYSTEM_CONTROL_PORT_A equ 0x92      ; bit 1: fast A20 gate; bit 0: reset (never write it as 1)
+  PORT_A_FAST_A20   equ 0x02
+  PORT_A_RESET      equ 0x01
+KBC_DATA            equ 0x60        ; 8042: data for a command
+KBC_STATUS_COMMAND  equ 0x64        ; 8042: read status, write command
+  KBC_INPUT_FULL    equ 0x02        ; status bit 1: it has not taken our last byte yet
+  KBC_WRITE_OUTPUT_PORT equ 0xD1    ; command: the next data byte goes to the output port
+  KBC_OUTPUT_A20_OFF equ 0xDD       ; output port: bit 1 (A20) clear, bit 0 (reset line) high = no reset
+KBC_WAIT_LOOPS      equ 0xFFFF      ; status reads before we stop waiting
+WRAP_LOW            equ 0x0500      ; 0000:0500 = physical 0x000500
+WRAP_HIGH_SEGMENT   equ 0xFFFF      ; FFFF:0510 = physical 0x100500, or 0x000500 with A20 off
+WRAP_HIGH_OFFSET    equ 0x0510
 
 
 bits 16
@@ -88,6 +124,42 @@ relocated:
 .read_ok:
     cmp word [BOOT_SECTOR_ADDRESS + SIGNATURE_OFFSET], BOOT_SIGNATURE
     jne no_signature
+%ifdef BIOS_A20_SAYS_YES
+    ; Put int15_hook in front of the BIOS's INT 15h.
+    cli                             ; no interrupt may see half a vector
+    mov eax, [INT15_VECTOR]
+    mov [bios_int15], eax
+    mov word [INT15_VECTOR], int15_hook
+    mov word [INT15_VECTOR + 2], 0
+    sti
+%endif
+%ifdef SHUT_A20
+    ; Close the A20 gate at port 0x92 and at the 8042, then check that
+    ; memory wraps at 1 MiB; halt with a message if it does not. (No
+    ; message when it does: chain.asm has few bytes to spare.)
+    in al, SYSTEM_CONTROL_PORT_A
+    and al, ~(PORT_A_FAST_A20 | PORT_A_RESET) & 0xFF
+%ifdef PORT_92_READS_ON
+    or al, PORT_A_FAST_A20
+%endif
+    out SYSTEM_CONTROL_PORT_A, al
+    call kbc_wait
+    mov al, KBC_WRITE_OUTPUT_PORT
+    out KBC_STATUS_COMMAND, al
+    call kbc_wait
+    mov al, KBC_OUTPUT_A20_OFF
+    out KBC_DATA, al
+    call kbc_wait
+    ; With the gate shut, FFFF:0510 is the byte at 0000:0500. (ES goes
+    ; back to 0 before the jump below.)
+    mov ax, WRAP_HIGH_SEGMENT
+    mov es, ax
+    mov byte [WRAP_LOW], 0x00
+    mov byte [es:WRAP_HIGH_OFFSET], 0xFF
+    mov si, a20_still_on_message
+    cmp byte [WRAP_LOW], 0xFF
+    jne print_and_halt
+%endif
 
     mov si, booting_message
     call print
@@ -130,11 +202,39 @@ no_signature:
     mov al, SOURCE_DRIVE
     call print_hex8
     mov si, no_signature_end
+print_and_halt:
     call print
 halt:
     cli
     hlt
     jmp halt
+
+%ifdef BIOS_A20_SAYS_YES
+; int15_hook: AX=2401h says "done" and does nothing; the rest goes to the BIOS.
+int15_hook:
+    cmp ax, BIOS_A20_ENABLE
+    je .say_yes
+    jmp far [cs:bios_int15]
+.say_yes:
+    xor ah, ah                      ; AH = 0 (success), and XOR clears CF
+    sti                             ; as the caller had it (INT cleared IF)
+    retf 2                          ; return without the FLAGS the INT pushed: CF stays clear
+
+bios_int15:             dd 0
+%endif
+
+%ifdef SHUT_A20
+; kbc_wait: wait (bounded) until the 8042 has taken our last byte.
+kbc_wait:
+    mov cx, KBC_WAIT_LOOPS
+.poll:
+    in al, KBC_STATUS_COMMAND
+    test al, KBC_INPUT_FULL
+    loopnz .poll
+    ret
+
+a20_still_on_message:   db 13, 10, "chain: A20 stayed on", 0
+%endif
 
 ; print_hex8: send AL as two lowercase hex digits to COM1.
 print_hex8:

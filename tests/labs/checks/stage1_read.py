@@ -12,12 +12,12 @@ import re
 import struct
 
 from labs.grading import BOOT_COMPLETE, Failed, Check, Lab, expect, expect_in, last_lines
+from support.chain import FLOPPY_BYTES
 from support.loader_lines import LOADER_HALTED
 from support.qemu import KERNEL_EXIT_SUCCESS
 from support.sources import LOADER_FIELDS_INC, nasm_value
 
 SECTOR = 512
-FLOPPY_BYTES = 80 * 2 * 18 * SECTOR         # a 1.44 MB floppy: 80 cylinders, 2 heads, 18 sectors
 STAGE2_STARTED = re.compile(r"bootstack stage 2: loader started \(boot drive 0x([0-9a-f]{2})\)")
 STAGE1_DISK_ERROR = re.compile(r"Stage 1: disk error 0x([0-9A-F]{2})")
 # INT 13h status 00h is "no error": a failed read always reports another.
