@@ -51,6 +51,22 @@
 ;                        sector at RELOCATED_ADDRESS, which the loader
 ;                        leaves alone (it uses 0x1000 and up; 0x500 only for
 ;                        one byte of its own wrap test).
+;
+; E820h: SeaBIOS answers INT 15h EAX=E820h the simple way (20-byte entries,
+; none empty, the last with EBX = 0). -DE820_QUIRKS hooks INT 15h with the
+; ways other BIOSes answer (the e820 lab boots through it):
+;   - first an entry of length 0;
+;   - then a 24-byte entry whose ACPI 3.0 attributes lack bit 0, "ignore
+;     this entry" (it claims RAM that is not there);
+;   - then the BIOS's own entries, 20 bytes each: the attributes dword is
+;     not written, so it still holds the "ignore" of the entry before
+;     unless the caller sets it before each call;
+;   - the BIOS's last entry comes back with EBX not 0, and the next call
+;     ends the list with CF set alone: EAX still "SMAP", EBX 0, the buffer
+;     untouched (the other registers are undefined with CF set, so only a
+;     caller that trusts them is caught).
+; That hook does not fit this sector: it is the floppy's second sector
+; (the binary is then 1024 bytes), read to RELOCATED_ADDRESS + 512 first.
 
 BOOT_SECTOR_ADDRESS equ 0x7C00      ; where the BIOS loads us, and where we load the next sector
 RELOCATED_ADDRESS   equ 0x0600      ; free conventional memory above the BIOS data area
@@ -65,6 +81,16 @@ BIOS_DISK           equ 0x13
 FIRST_SECTOR_CHS    equ 0x0001      ; CX: cylinder 0 (CH), sector 1 (CL, counted from 1)
 FIRST_HEAD          equ 0           ; DH
 
+%ifdef BIOS_A20_SAYS_YES
+  %ifdef E820_QUIRKS
+    %error "BIOS_A20_SAYS_YES and E820_QUIRKS both hook INT 15h: choose one"
+  %endif
+  %define HOOK_INT15
+%endif
+%ifdef E820_QUIRKS
+  %define HOOK_INT15
+%endif
+SECOND_SECTOR_CHS   equ 0x0002      ; CX: cylinder 0, sector 2
 BIOS_SYSTEM         equ 0x15
   BIOS_A20_ENABLE   equ 0x2401      ; INT 15h AX=2401h: enable A20 (PS/2 BIOSes and later)
 INT15_VECTOR        equ BIOS_SYSTEM * 4     ; the real-mode vector table: 4 bytes (offset, segment) each
@@ -104,6 +130,16 @@ start:
     jmp 0:relocated
 
 relocated:
+%ifdef E820_QUIRKS
+    ; Our second sector, from the disk the BIOS booted (DL, still as it gave it).
+    mov ax, (DISK_READ_CHS << 8) | 1
+    mov bx, RELOCATED_ADDRESS + SECTOR_BYTES
+    mov cx, SECOND_SECTOR_CHS
+    mov dh, FIRST_HEAD
+    mov si, second_sector_unread_message
+    int BIOS_DISK
+    jc print_and_halt
+%endif
     mov di, READ_TRIES
 .try_read:
     mov bx, BOOT_SECTOR_ADDRESS     ; ES:BX = 0000:7C00
@@ -124,7 +160,7 @@ relocated:
 .read_ok:
     cmp word [BOOT_SECTOR_ADDRESS + SIGNATURE_OFFSET], BOOT_SIGNATURE
     jne no_signature
-%ifdef BIOS_A20_SAYS_YES
+%ifdef HOOK_INT15
     ; Put int15_hook in front of the BIOS's INT 15h.
     cli                             ; no interrupt may see half a vector
     mov eax, [INT15_VECTOR]
@@ -220,7 +256,12 @@ int15_hook:
     sti                             ; as the caller had it (INT cleared IF)
     retf 2                          ; return without the FLAGS the INT pushed: CF stays clear
 
+%endif
+%ifdef HOOK_INT15
 bios_int15:             dd 0
+%endif
+%ifdef E820_QUIRKS
+second_sector_unread_message: db 13, 10, "chain: cannot read sector 2 of the floppy", 0
 %endif
 
 %ifdef SHUT_A20
@@ -262,3 +303,82 @@ error_code:             db 0
 
     times SIGNATURE_OFFSET - ($ - $$) db 0   ; fails to assemble if the code grew too big
     dw BOOT_SIGNATURE
+
+%ifdef E820_QUIRKS
+; ---- The second sector: INT 15h EAX=E820h with other BIOSes' quirks ----
+E820_FUNCTION       equ 0xE820
+E820_SMAP           equ 0x534D4150  ; "SMAP"
+E820_ENTRY_BYTES    equ 24          ; base, length (8 bytes each), type, ACPI 3.0 attributes
+E820_TYPE_USABLE    equ 1
+E820_ATTRIBUTE_VALID equ 1          ; attributes bit 0 clear: ignore the entry
+; Our continuation values. SeaBIOS counts its own 1, 2, 3...
+COOKIE_AFTER_EMPTY   equ 0xC0DE0001
+COOKIE_AFTER_IGNORED equ 0xC0DE0002
+COOKIE_AFTER_LAST    equ 0xC0DE0003
+IGNORED_ENTRY_BASE  equ 0x20000000000   ; 2 TiB: no RAM of these machines is there
+IGNORED_ENTRY_LENGTH equ 0x40000000     ; 1 GiB
+EMPTY_ENTRY_BASE    equ 0x100000
+
+; int15_hook: E820h as described at the top; everything else goes to the BIOS.
+int15_hook:
+    cmp eax, E820_FUNCTION
+    jne .to_bios
+    test ebx, ebx
+    jz .give_empty_entry
+    cmp ebx, COOKIE_AFTER_EMPTY
+    je .give_ignored_entry
+    cmp ebx, COOKIE_AFTER_LAST
+    je .no_more_entries
+    cmp ebx, COOKIE_AFTER_IGNORED
+    jne .ask_bios
+    xor ebx, ebx                    ; after our two: the BIOS's first entry
+.ask_bios:
+    pushf                           ; the FLAGS an INT pushes, for the BIOS's IRET
+    call far [cs:bios_int15]
+    jc .return                      ; the BIOS's error: pass it on
+    test ebx, ebx
+    jnz .return
+    mov ebx, COOKIE_AFTER_LAST      ; its last entry: say "more", and then fail
+.return:
+    sti                             ; as the caller had it (INT cleared IF)
+    retf 2                          ; return with these FLAGS (CF), not the ones the INT pushed
+.no_more_entries:
+    mov eax, E820_SMAP
+    xor ebx, ebx
+    stc
+    jmp .return
+.give_empty_entry:
+    push si
+    mov si, empty_entry
+    mov ebx, COOKIE_AFTER_EMPTY
+    jmp .give_entry
+.give_ignored_entry:
+    push si
+    mov si, ignored_entry
+    mov ebx, COOKIE_AFTER_IGNORED
+.give_entry:                        ; copy the 24 bytes at CS:SI to the caller's ES:DI
+    push di
+    push cx
+    push ds
+    push cs
+    pop ds
+    mov cx, E820_ENTRY_BYTES
+    rep movsb
+    pop ds
+    pop cx
+    pop di
+    pop si
+    mov eax, E820_SMAP
+    mov ecx, E820_ENTRY_BYTES
+    clc
+    jmp .return
+.to_bios:
+    jmp far [cs:bios_int15]
+
+ignored_entry:      dq IGNORED_ENTRY_BASE, IGNORED_ENTRY_LENGTH
+                    dd E820_TYPE_USABLE, 0                      ; attributes: bit 0 clear
+empty_entry:        dq EMPTY_ENTRY_BASE, 0
+                    dd E820_TYPE_USABLE, E820_ATTRIBUTE_VALID
+
+    times 2 * SECTOR_BYTES - ($ - $$) db 0    ; fails to assemble if the hook grew too big
+%endif

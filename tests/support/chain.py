@@ -20,17 +20,19 @@ def build_chain_floppy(directory, source_drive, pass_dl, enter_at_07c0=False, op
     """Assemble the chain loader for one (source drive, DL) pair and put it
     on a 1.44 MB floppy image. With enter_at_07c0 it jumps to 07C0:0000;
     `options` are more of chain.asm's switches, without -D (SHUT_A20,
-    BIOS_A20_SAYS_YES, PORT_92_READS_ON)."""
+    BIOS_A20_SAYS_YES, PORT_92_READS_ON, E820_QUIRKS: then it is two
+    sectors, the second with the INT 15h hook)."""
     variant = ("-07c0" if enter_at_07c0 else "") + "".join(f"-{o.lower()}" for o in options)
     binary = directory / f"chain-{source_drive:02x}-{pass_dl:02x}{variant}.bin"
     defines = (["-DENTER_AT_07C0"] if enter_at_07c0 else []) + [f"-D{o}" for o in options]
     run_tool(["nasm", "-f", "bin", "-Wall", f"-DSOURCE_DRIVE={source_drive:#04x}",
               f"-DPASS_DL={pass_dl:#04x}", *defines, f"-I{CHAIN_SOURCE.parent.parent}/",
               "-o", binary, CHAIN_SOURCE])
-    sector = binary.read_bytes()
-    assert len(sector) == SECTOR and sector.endswith(BOOT_SIGNATURE), "chain.asm is not a boot sector"
+    sectors = binary.read_bytes()
+    assert len(sectors) % SECTOR == 0 and sectors[SECTOR - 2:SECTOR] == BOOT_SIGNATURE, \
+        "chain.asm is not a boot sector"
     floppy = binary.with_suffix(".floppy.img")
-    floppy.write_bytes(sector.ljust(FLOPPY_BYTES, b"\0"))
+    floppy.write_bytes(sectors.ljust(FLOPPY_BYTES, b"\0"))
     return floppy
 
 
