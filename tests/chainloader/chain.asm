@@ -18,7 +18,8 @@
 ;      0, sector 1: every BIOS can address that by CHS), a few tries with a
 ;      disk reset in between;
 ;   3. check its boot signature 0x55 0xAA;
-;   4. print "chain: booting drive 0xSS with DL=0xDD" on COM1 and jump to
+;   4. with the switches below: hook INT 15h, shut the A20 gate;
+;   5. print "chain: booting drive 0xSS with DL=0xDD" on COM1 and jump to
 ;      0000:7C00 with DL = PASS_DL.
 ; A failed read prints the BIOS's error code, a missing signature says so;
 ; both then halt. Output goes to COM1 only: the tests read the serial port.
@@ -47,10 +48,11 @@
 ;   -DBIOS_A20_SAYS_YES  hook INT 15h so that AX=2401h (enable A20) returns
 ;                        success, CF clear and AH = 0, and does nothing, as
 ;                        a BIOS whose A20 call is a stub; every other INT 15h
-;                        call goes on to the BIOS. The hook lives in this
-;                        sector at RELOCATED_ADDRESS, which the loader
-;                        leaves alone (it uses 0x1000 and up; 0x500 only for
-;                        one byte of its own wrap test).
+;                        call goes on to the BIOS. The hooks (this one and
+;                        E820_QUIRKS's) live where we are, from
+;                        RELOCATED_ADDRESS to 0x9FF, which the loader leaves
+;                        alone (it uses 0x1000 and up; 0x500 only for one
+;                        byte of its own wrap test).
 ;
 ; E820h: SeaBIOS answers INT 15h EAX=E820h the simple way (20-byte entries,
 ; none empty, the last with EBX = 0). -DE820_QUIRKS hooks INT 15h with the
@@ -66,7 +68,8 @@
 ;     untouched (the other registers are undefined with CF set, so only a
 ;     caller that trusts them is caught).
 ; That hook does not fit this sector: it is the floppy's second sector
-; (the binary is then 1024 bytes), read to RELOCATED_ADDRESS + 512 first.
+; (the binary is then 1024 bytes), read to RELOCATED_ADDRESS + 512 before
+; step 2. It cannot be combined with BIOS_A20_SAYS_YES.
 
 BOOT_SECTOR_ADDRESS equ 0x7C00      ; where the BIOS loads us, and where we load the next sector
 RELOCATED_ADDRESS   equ 0x0600      ; free conventional memory above the BIOS data area
