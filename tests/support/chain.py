@@ -3,17 +3,20 @@ floppy that plays the BIOS's part for our stage 1. It loads sector 0 of a
 hard disk and jumps there with a DL of our choosing, and on request first
 leaves the machine as some BIOSes do: the A20 gate shut, an INT 15h
 AX=2401h that answers yes and does nothing, port 0x92 wired to nothing.
-tests/test_drive_number.py and the a20 lab (tests/labs/checks/a20.py)
-boot through it."""
+tests/test_drive_number.py and the a20 and e820 labs (tests/labs/checks/)
+boot through it. The grader imports this module outside pytest, so it
+does not use support.tools."""
+import subprocess
+
 from support.paths import ROOT
 from support.qemu import boot
-from support.tools import run_tool
 
 CHAIN_SOURCE = ROOT / "tests" / "chainloader" / "chain.asm"
 SECTOR = 512
 BOOT_SIGNATURE = b"\x55\xaa"
 FLOPPY_BYTES = 80 * 2 * 18 * SECTOR     # 1.44 MB: 80 cylinders, 2 heads, 18 sectors
 FIRST_HARD_DISK = 0x80
+NASM_TIMEOUT_SECONDS = 60
 
 
 def build_chain_floppy(directory, source_drive, pass_dl, enter_at_07c0=False, options=()):
@@ -25,9 +28,12 @@ def build_chain_floppy(directory, source_drive, pass_dl, enter_at_07c0=False, op
     variant = ("-07c0" if enter_at_07c0 else "") + "".join(f"-{o.lower()}" for o in options)
     binary = directory / f"chain-{source_drive:02x}-{pass_dl:02x}{variant}.bin"
     defines = (["-DENTER_AT_07C0"] if enter_at_07c0 else []) + [f"-D{o}" for o in options]
-    run_tool(["nasm", "-f", "bin", "-Wall", f"-DSOURCE_DRIVE={source_drive:#04x}",
-              f"-DPASS_DL={pass_dl:#04x}", *defines, f"-I{CHAIN_SOURCE.parent.parent}/",
-              "-o", binary, CHAIN_SOURCE])
+    cmd = ["nasm", "-f", "bin", "-Wall", f"-DSOURCE_DRIVE={source_drive:#04x}",
+           f"-DPASS_DL={pass_dl:#04x}", *defines, f"-I{CHAIN_SOURCE.parent.parent}/",
+           "-o", str(binary), str(CHAIN_SOURCE)]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=NASM_TIMEOUT_SECONDS)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{result.stdout}{result.stderr}")
     sectors = binary.read_bytes()
     assert len(sectors) % SECTOR == 0 and sectors[SECTOR - 2:SECTOR] == BOOT_SIGNATURE, \
         "chain.asm is not a boot sector"
