@@ -87,6 +87,17 @@ drive_number_is_plausible:
     mov [boot_drive], dl
     mov bp, [dap + disk_address_packet.sectors]     ; BP = the whole stage 2, kept for retries
 
+    ; LAB stage1_read BEGIN
+    ; TODO: ask the BIOS whether it has the INT 13h extensions (EDD) for the drive in DL,
+    ; TODO: with the packet calls among them: if so, go to read_stage2 (every read then
+    ; TODO: by AH=42h), if not, fall through to use_chs_reads. DL = the boot drive;
+    ; TODO: AX, BX, CX may be clobbered. Room is tight: the code before TIMESTAMP_AREA has
+    ; TODO: only a few bytes to spare (NASM says "TIMES value ... is negative" when it overflows).
+    ; HINT: AH=41h (DISK_EXT_CHECK) with BX = 55AAh (EDD_CHECK_IN) and DL = the drive.
+    ; HINT: "yes" is three things at once: CF clear, BX swapped to AA55h (EDD_CHECK_OUT), and
+    ; HINT: bit 0 of CX (EDD_PACKET_ACCESS): AH=42h and its siblings are supported.
+    ; HINT: floppies have no extensions: a floppy boot must end up in use_chs_reads.
+    ; STUB: jmp read_stage2                 ; assume the extensions are there
     ; Ask whether the BIOS has the EDD extensions (LBA reads). Without them
     ; we fall back to cylinder/head/sector reads.
     mov ah, DISK_EXT_CHECK
@@ -97,6 +108,7 @@ drive_number_is_plausible:
     jne use_chs_reads
     test cl, EDD_PACKET_ACCESS
     jnz read_stage2
+    ; LAB stage1_read END
 
 use_chs_reads:
     ; AH=08h: DH = last head number, CL bits 0-5 = sectors per track.
@@ -161,6 +173,23 @@ read_next_piece:
     mov dl, [boot_drive]
     cmp word [sectors_per_track], 0
     jne read_one_sector_chs
+    ; LAB stage1_read BEGIN
+    ; TODO: read all of stage 2 in one INT 13h AH=42h call, with the disk address packet
+    ; TODO: `dap` (below; the image builder wrote stage 2's LBA and sector count into it).
+    ; TODO: in: DL = the boot drive, BP = the sector count of the whole stage 2.
+    ; TODO: on success: CX = the sectors read, then jmp short piece_was_read.
+    ; TODO: on failure: AH = the BIOS's status, then jmp short read_failed (it resets the
+    ; TODO: drive and comes back here, up to DISK_READ_TRIES times, then prints the status).
+    ; TODO: Room is tight: the code between TIMESTAMP_AREA_END and the packet has only a few
+    ; TODO: bytes to spare (NASM says "TIMES value ... is negative" when it overflows).
+    ; HINT: AH=42h (DISK_READ_LBA) takes DS:SI = the packet; DS is 0 here.
+    ; HINT: the packet (struc disk_address_packet in bootloader/loader_fields.inc): size 16,
+    ; HINT: reserved, sector count, buffer offset and segment, 64-bit LBA (EDD 3.0, T13/1572D).
+    ; HINT: a failed call writes the count it did transfer into the packet, and the next try
+    ; HINT: must ask for the whole of stage 2 again.
+    ; HINT: failure is CF set, but some BIOSes report an error in AH alone.
+    ; STUB: xor ah, ah                      ; no BIOS call, so no BIOS status: "disk error 0x00"
+    ; STUB: jmp short read_failed
     ; A failed AH=42h call writes the count it did transfer into the packet,
     ; so put the full count back before every try.
     mov [dap + disk_address_packet.sectors], bp
@@ -172,6 +201,7 @@ read_next_piece:
     jnz read_failed
     mov cx, [dap + disk_address_packet.sectors]
     jmp short piece_was_read
+    ; LAB stage1_read END
 
 read_one_sector_chs:
     ; LBA -> CHS: sector = LBA mod SPT + 1, head = (LBA / SPT) mod HEADS,

@@ -15,48 +15,17 @@ import re
 
 import pytest
 
-from support.paths import ROOT
+from support.chain import FIRST_HARD_DISK, FLOPPY_BYTES, boot_chained, build_chain_floppy
 from support.qemu import KERNEL_EXIT_SUCCESS, boot
-from support.tools import run_tool
 
-CHAIN_SOURCE = ROOT / "tests" / "chainloader" / "chain.asm"
 BOOT_TIMEOUT_SECONDS = 60
 SETTLE_SECONDS = 1.0            # after the chain loader jumped: time for stage 2 to speak
 HALT_SETTLE_SECONDS = 0.5       # after a halt message: make sure nothing follows
-SECTOR = 512
-BOOT_SIGNATURE = b"\x55\xaa"
-FLOPPY_BYTES = 80 * 2 * 18 * 512        # 1.44 MB
 BLANK_DISK_BYTES = 1 << 20
-FIRST_HARD_DISK = 0x80
 SECOND_HARD_DISK = 0x81
 
 BOGUS_WARNING = ("stage2: warning: the BIOS passed boot drive 0x{:02x}, which is no disk "
                  "number; stage 1 used 0x80, the first hard disk")
-
-
-def build_chain_floppy(directory, source_drive, pass_dl, enter_at_07c0=False):
-    """Assemble the chain loader for one (source drive, DL) pair and put it
-    on a 1.44 MB floppy image. With enter_at_07c0 it jumps to 07C0:0000."""
-    variant = "-07c0" if enter_at_07c0 else ""
-    binary = directory / f"chain-{source_drive:02x}-{pass_dl:02x}{variant}.bin"
-    defines = ["-DENTER_AT_07C0"] if enter_at_07c0 else []
-    run_tool(["nasm", "-f", "bin", "-Wall", f"-DSOURCE_DRIVE={source_drive:#04x}",
-              f"-DPASS_DL={pass_dl:#04x}", *defines, f"-I{CHAIN_SOURCE.parent.parent}/",
-              "-o", binary, CHAIN_SOURCE])
-    sector = binary.read_bytes()
-    assert len(sector) == SECTOR and sector.endswith(BOOT_SIGNATURE), "chain.asm is not a boot sector"
-    floppy = binary.with_suffix(".floppy.img")
-    floppy.write_bytes(sector.ljust(FLOPPY_BYTES, b"\0"))
-    return floppy
-
-
-def boot_chained(floppy, hard_disks, **boot_args):
-    """Boot the chain floppy (-boot a) with `hard_disks` on IDE in order:
-    the first becomes BIOS drive 0x80, the second 0x81."""
-    extra = ["-boot", "a"]
-    for index, disk in enumerate(hard_disks):
-        extra += ["-drive", f"file={disk},format=raw,if=ide,index={index}"]
-    return boot(floppy, drive="floppy", extra=extra, **boot_args)
 
 
 @pytest.fixture

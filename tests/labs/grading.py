@@ -78,12 +78,13 @@ class Context:
 
     @functools.cache
     def boot(self, cmdline="qemu-exit", memory="128M", machine="pc", until=None,
-             image=None, extra=()):
-        """Boot this build (or `image`) in QEMU; the BootResult. With the
-        default command line the kernel ends the machine itself."""
+             image=None, extra=(), drive="ide"):
+        """Boot this build (or `image`) in QEMU, attached as `drive` (see
+        support.qemu.boot); the BootResult. With the default command line
+        the kernel ends the machine itself."""
         return boot(image or self.image(cmdline), machine=machine, memory=memory,
                     until=until, timeout=BOOT_TIMEOUT_SECONDS, settle=0.5 if until else 0.0,
-                    extra=extra)
+                    extra=extra, drive=drive)
 
 
 def expect(condition, message):
