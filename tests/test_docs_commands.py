@@ -26,6 +26,7 @@ import os
 import re
 import shlex
 import shutil
+import socket
 import subprocess
 import time
 
@@ -134,17 +135,31 @@ def headless_env():
     return env
 
 
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def localised(words, scratch):
     """The command's words with absolute /tmp paths moved into the scratch
     directory, and each drive image it names made there if missing."""
     result = []
     for word in words:
+        if word == "-s":
+            # -s is GDB's port 1234, which the commands here would all
+            # want at once: each gets a free port of its own instead.
+            result += ["-gdb", f"tcp:127.0.0.1:{free_port()}"]
+            continue
         word = re.sub(r"(?<![\w.])/tmp/", f"{scratch}/tmp-", word)
         drive = re.search(r"(?:^|,)file=([^,]+)", word) if word.startswith("file=") or ",file=" in word else None
         if drive:
             image = scratch / drive.group(1) if not drive.group(1).startswith("/") else None
             path = image if image else type(scratch)(drive.group(1))
             if not path.exists():
+                # An image an earlier command of the block would have
+                # made (a scratch build, say): this build's stands in.
+                path.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(BUILD / "disk.img", path)
         result.append(word)
     return result

@@ -212,9 +212,9 @@ def shell_session(context, *commands, memory="128M"):
             "-monitor", "none", "-chardev", "stdio,id=console,signal=off",
             "-serial", "chardev:console", "-snapshot", "-drive", f"file={image},format=raw,if=ide"]
     child = pexpect.spawn(qemu_binary(), argv, encoding="latin-1", timeout=BOOT_TIMEOUT_SECONDS)
-    # The prompt, or a panic: the kernel then halts, and waiting longer
-    # would only cost time.
-    patterns = [re.escape(SHELL_PROMPT), r"PANIC: [^\r\n]*"]
+    # The prompt, or a panic's whole line: the kernel then halts, and
+    # waiting longer would only cost time.
+    patterns = [re.escape(SHELL_PROMPT), r"PANIC: [^\r\n]*[\r\n]"]
     outputs = []
     try:
         waiting_for = "the shell's prompt"
