@@ -21,8 +21,10 @@ difference is named and checked here, so that a new one fails the test:
     GRUB_ONLY_FLAGS), and the ELF sections, which our loader does not give
     yet (ELF_SECTIONS_NOT_YET_OURS, ELF_SECTIONS_FLAG_NOT_YET_OURS).
 
-A kernel GRUB refuses and we boot (a Multiboot 1 ELF entry point given as
-a physical address) is booted by both too, and GRUB's refusal is checked.
+The same with nothing given (no module, an empty command line), where
+the two differ in one allowed way (Multiboot 1 flags bit 3). A kernel GRUB
+refuses and we boot (a Multiboot 1 ELF entry point given as a physical
+address) is booted by both too, and GRUB's refusal is checked.
 """
 import re
 import struct
@@ -42,7 +44,8 @@ MULTIBOOT1_LOADER_MAGIC = 0x2BADB002   # Multiboot 0.6.96 3.2: EAX at the entry
 
 # Plain words and the same for both loaders: GRUB's shell would rewrite
 # quotes and double spaces (support/grub.py), which test_multiboot1 and
-# test_multiboot2 give our loader. The first module's string is empty: GRUB
+# test_multiboot2 give our loader. GRUB 2.06 passes the words after the
+# kernel's name, for Multiboot 1 as for Multiboot2: no file name in front. The first module's string is empty: GRUB
 # gives "" for a module command without words, and `--module FILE,` asks
 # mkimage for "" (without the comma it records the file's name).
 CMDLINE = "probe a=1 words"
@@ -87,6 +90,7 @@ EGA_TEXT_COLUMNS, EGA_TEXT_ROWS = 80, 25
 INFO_FIELDS = ["flags", "mem_lower", "mem_upper", "boot_device", "cmdline", "mods_count",
                "mods_addr", "syms0", "syms1", "syms2", "syms3", "mmap_length", "mmap_addr",
                "drives_length", "drives_addr", "config_table", "boot_loader_name", "apm_table"]
+FLAG_MODS = 1 << 3
 FLAG_ELF_SECTIONS = 1 << 5
 FLAG_VBE = 1 << 11
 FLAG_FRAMEBUFFER = 1 << 12
@@ -164,8 +168,8 @@ def modules(tmp_path):
     return list(zip(paths, MODULE_STRINGS))
 
 
-def boot_ours(mkimage, kernel, modules, tmp_path, **kwargs):
-    options = ["--cmdline", CMDLINE]
+def boot_ours(mkimage, kernel, modules, tmp_path, cmdline=CMDLINE, **kwargs):
+    options = ["--cmdline", cmdline]
     for path, string in modules:
         options += ["--module", f"{path},{string}"]
     image = mb.mkimage_build(mkimage, kernel, tmp_path / "ours.img", *options)
@@ -173,10 +177,10 @@ def boot_ours(mkimage, kernel, modules, tmp_path, **kwargs):
                 timeout=BOOT_TIMEOUT_SECONDS, **kwargs)
 
 
-def boot_grub(kernel, modules, tmp_path, version, **kwargs):
+def boot_grub(kernel, modules, tmp_path, version, cmdline=CMDLINE, **kwargs):
     work_dir = tmp_path / "grub"
     work_dir.mkdir()
-    return boot_multiboot(kernel, modules, CMDLINE, work_dir=work_dir, version=version,
+    return boot_multiboot(kernel, modules, cmdline, work_dir=work_dir, version=version,
                           timeout=BOOT_TIMEOUT_SECONDS, **kwargs)
 
 
@@ -357,6 +361,30 @@ def test_multiboot1_kernel_gets_what_grub_gives(mkimage, grub, probes, modules, 
                   in zip(entries, dumps["module string"], strict=True)]
         mbi = (state["ebx"], state["ebx"] + len(dumps["information"][0]))
         check_modules(placed, dumps["module"], kernel_end, mbi, memory_map, pad)
+
+
+@pytest.mark.parametrize("version", [2, 1])
+def test_no_modules_and_an_empty_command_line(mkimage, grub, probes, tmp_path, version):
+    """Given nothing, both loaders pass an empty command line (a lone NUL)
+    and no module. For Multiboot 1, GRUB then clears flags bit 3 while ours
+    sets it with mods_count 0; 3.3 allows both ("the number of modules
+    loaded"), and a kernel that checks the bit and then the count reads the
+    same from either."""
+    name = f"mb{version}-elf32"
+    ours_result = boot_ours(mkimage, probes[name], [], tmp_path, cmdline="")
+    grub_result = boot_grub(probes[name], [], tmp_path, version, cmdline="")
+    assert ours_result.exit_code == KERNEL_EXIT_SUCCESS, ours_result.describe()
+    assert grub_result.exit_code == KERNEL_EXIT_SUCCESS, grub_result.describe()
+    if version == 2:
+        for result in (ours_result, grub_result):
+            tags = multiboot2_handoff(result)[3]
+            assert tags[mb.INFO_CMDLINE] == [b"\0"] and mb.INFO_MODULE not in tags, sorted(tags)
+        return
+    (_, _, _, our_info, our_dumps), (_, _, _, grub_info, grub_dumps) = (
+        multiboot1_handoff(ours_result), multiboot1_handoff(grub_result))
+    assert our_dumps["cmdline"] == grub_dumps["cmdline"] == [b"\0"]
+    assert our_info["flags"] & ~grub_info["flags"] == FLAG_MODS, hex(our_info["flags"])
+    assert our_info["mods_count"] == 0
 
 
 # ---- A kernel GRUB refuses ------------------------------------------------------
