@@ -45,9 +45,10 @@ MULTIBOOT1_LOADER_MAGIC = 0x2BADB002   # Multiboot 0.6.96 3.2: EAX at the entry
 # Plain words and the same for both loaders: GRUB's shell would rewrite
 # quotes and double spaces (support/grub.py), which test_multiboot1 and
 # test_multiboot2 give our loader. GRUB 2.06 passes the words after the
-# kernel's name, for Multiboot 1 as for Multiboot2: no file name in front. The first module's string is empty: GRUB
-# gives "" for a module command without words, and `--module FILE,` asks
-# mkimage for "" (without the comma it records the file's name).
+# kernel's name, for Multiboot 1 as for Multiboot2: no file name in front.
+# The first module's string is empty: GRUB gives "" for a module command
+# without words, and `--module FILE,` asks mkimage for "" (without the
+# comma it records the file's name).
 CMDLINE = "probe a=1 words"
 MODULE_STRINGS = ["", "second module with args"]
 MODULE_CONTENTS = [MODULE_BYTES, MODULE_TEXT]
