@@ -70,7 +70,8 @@ static bool header_read(const uint8_t *head, size_t len, struct elf_sections_hea
 bool elf_has_section_headers(const uint8_t *head, size_t len)
 {
     struct elf_sections_header h;
-    return header_read(head, len, &h) && h.shoff != 0 && h.count != 0;
+    /* e_shnum 0 with e_shoff set is extended numbering: the headers exist. */
+    return header_read(head, len, &h) && h.shoff != 0;
 }
 
 static uint64_t field(const uint8_t *sh, bool is64, unsigned off32, unsigned off64)
@@ -102,8 +103,7 @@ bool section_blob_build(const struct input_file *kernel, struct section_blob *bl
     struct elf_sections_header h;
 
     memset(blob, 0, sizeof(*blob));
-    if (!header_read(kernel->head, kernel->head_len, &h) || h.shoff == 0 ||
-        (h.count == 0 && h.string_index != SHN_XINDEX))
+    if (!header_read(kernel->head, kernel->head_len, &h) || h.shoff == 0)
         return true; /* no section headers: no tag 9, no flags bit 5 */
     if (h.count == 0 || h.string_index == SHN_XINDEX) {
         problem(p,
@@ -164,15 +164,17 @@ bool section_blob_build(const struct input_file *kernel, struct section_blob *bl
                     i, offset, size);
             continue;
         }
-        if (align < SECTION_BLOB_ALIGN)
-            align = SECTION_BLOB_ALIGN;
-        if (align > SECTION_BLOB_MAX_ALIGN || (align & (align - 1)) != 0) {
+        /* 0 and 1 mean no constraint; any other value is a power of two
+         * (System V ABI, "Sections"). */
+        if (align > SECTION_BLOB_MAX_ALIGN || (align > 1 && (align & (align - 1)) != 0)) {
             problem(p,
                     "ELF section %u: sh_addralign %" PRIu64 " is not a power of two up to "
                     "%u, the alignment a page-aligned copy can keep",
                     i, align, SECTION_BLOB_MAX_ALIGN);
             continue;
         }
+        if (align < SECTION_BLOB_ALIGN)
+            align = SECTION_BLOB_ALIGN;
         end = (end + align - 1) & ~(align - 1);
         put_addr(sh, h.is64, end);
         end += size;

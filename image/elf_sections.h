@@ -23,7 +23,7 @@ struct section_blob {
 };
 
 /* Whether the ELF file whose first bytes are `head` has section headers
- * (e_shoff and e_shnum not 0); false for a file that is not ELF. */
+ * (e_shoff not 0); false for a file that is not ELF. */
 bool elf_has_section_headers(const uint8_t *head, size_t len);
 
 /* Build the blob of the ELF32 or ELF64 file `kernel` (already checked as a

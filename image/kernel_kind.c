@@ -427,8 +427,8 @@ unsigned multiboot2_check(const uint8_t *head, size_t head_len, uint64_t file_si
         unsigned elf_problems = multiboot_elf_check(head, head_len, file_size, p, load);
         if (sections_required && elf_problems == 0 && !elf_has_section_headers(head, head_len))
             problem(p, "Multiboot2 header: the information request requires tag type 9 (ELF "
-                       "sections), but the ELF file has no section headers (e_shoff or e_shnum "
-                       "is 0): mark the request optional (flags bit 0), or keep the sections");
+                       "sections), but the ELF file has no section headers (e_shoff is 0): mark "
+                       "the request optional (flags bit 0), or keep the sections");
         return p->count - before;
     }
     if (!have_entry)

@@ -140,6 +140,79 @@ def test_mkimage_refuses_a_required_tag_9_without_section_headers(mkimage, probe
            "no section headers" in result.stderr, result.stderr
 
 
+def symtab_header_offset(kernel):
+    """File offset of the ELF32 probe's .symtab section header."""
+    data = kernel.read_bytes()
+    _, _, headers = section_headers(data)
+    index = [h["name"] for h in headers].index(".symtab")
+    return struct.unpack_from("<I", data, ELF32_SHOFF)[0] + index * ELF32_SHDR_SIZE
+
+
+ELF32_SH_OFFSET, ELF32_SH_ADDRALIGN = 16, 32
+
+
+@pytest.mark.parametrize("patch, message", [
+    (lambda k: {"shnum": (ELF32_SHNUM, "<H", 0)},
+     "the ELF file uses extended section numbering"),
+    (lambda k: {"shentsize": (ELF32_SHNUM - 2, "<H", 32)},
+     "the ELF file's section headers are 32 bytes each, not the 40 of ELF32"),
+    (lambda k: {"shoff": (ELF32_SHOFF, "<I", len(k.read_bytes()) - 8)},
+     "the ELF section header table (offset 0x"),
+    (lambda k: {"offset": (symtab_header_offset(k) + ELF32_SH_OFFSET, "<I", 0x7FFFFFF0)},
+     "ELF section {}: its bytes (offset 0x7FFFFFF0, "),
+    (lambda k: {"align": (symtab_header_offset(k) + ELF32_SH_ADDRALIGN, "<I", 3)},
+     "ELF section {}: sh_addralign 3 is not a power of two up to 4096"),
+], ids=["extended-numbering", "entry-size", "table-beyond-file", "section-beyond-file",
+        "alignment"])
+def test_mkimage_refuses_section_headers_it_cannot_pass(mkimage, probes, tmp_path, patch,
+                                                        message):
+    kernel = probes["elf32"]
+    fields = patch(kernel)
+    symtab_index = [h["name"] for h in section_headers(kernel.read_bytes())[2]].index(".symtab")
+    result = mb.mkimage_attempt(mkimage, tmp_path, bytes(patched_elf(kernel, **fields)))
+    assert result.returncode == 1
+    assert message.format(symtab_index) in result.stderr, result.stderr
+    assert not (tmp_path / "out.img").exists()
+
+
+def boot_until_halt(image, **kwargs):
+    result = boot(image, until=re.escape(LOADER_HALTED), settle=0.5, timeout=60, **kwargs)
+    assert result.still_running, result.describe()
+    assert "probe:" not in result.serial
+    return result.serial.replace("\r", "")
+
+
+def patched_image(mkimage, probes, tmp_path, offset, data):
+    image = mb.mkimage_build(mkimage, probes["elf32"], tmp_path / "probe.img")
+    with open(image, "r+b") as f:
+        f.seek(offset(image.read_bytes()) if callable(offset) else offset)
+        f.write(data)
+    return image
+
+
+def test_loader_refuses_a_damaged_section_blob(mkimage, probes, tmp_path):
+    def in_the_blob(data):
+        return stored_record(data)[0] * SECTOR + 100
+    serial = boot_until_halt(patched_image(mkimage, probes, tmp_path, in_the_blob, b"\xff\x00"))
+    assert "stage2: error: checksum mismatch in ELF section headers: the image records 0x" \
+        in serial, serial
+    assert "The module on the disk is damaged" in serial
+
+
+def test_loader_says_when_the_sections_do_not_fit(mkimage, probes, tmp_path):
+    """A record of 40 MiB on a machine of 32 MiB: refused by where it would
+    go, before a sector is read."""
+    size = 40 * 1024 * 1024
+    serial = boot_until_halt(patched_image(mkimage, probes, tmp_path, SECTIONS_FIELD + 4,
+                                           struct.pack("<II", size // SECTOR, size)),
+                             memory="32M")
+    found = re.search(r"stage2: error: no room for the ELF section headers at "
+                      r"0x([0-9a-f]{8})-0x([0-9a-f]{8})\nThey must lie in one usable memory map "
+                      r"entry below 4 GiB", serial)
+    assert found, serial
+    assert int(found[2], 16) - int(found[1], 16) == size
+
+
 def test_loader_refuses_an_inconsistent_section_record(mkimage, probes, tmp_path):
     image = mb.mkimage_build(mkimage, probes["elf32"], tmp_path / "probe.img")
     with open(image, "r+b") as f:
