@@ -236,3 +236,19 @@ def test_the_information_area_holds_the_section_table():
     assert (TABLE_MAX, other, size) == (32 * 1024, 8 * 1024, 64 * 1024)
     assert nasm_value(MEMORY_LAYOUT_INC, "MULTIBOOT_INFO_ADDRESS") + size <= \
         nasm_value(MEMORY_LAYOUT_INC, "KERNEL_STACK_BOTTOM")
+
+
+@pytest.mark.parametrize("damage, message", [
+    ("blob", "ELF section headers checksum MISMATCH: the image was damaged or edited after "
+             "mkimage wrote it"),
+    ("count", "ELF section headers: the size does not fill the sectors, the blob lies beyond "
+              "the image, or the table does not fit in it or in the Multiboot information area"),
+])
+def test_mkimage_info_finds_a_damaged_section_blob(mkimage, probes, tmp_path, damage, message):
+    def where(data):
+        return stored_record(data)[0] * SECTOR + 100 if damage == "blob" else COUNT_FIELD
+    data = b"\xff\x00" if damage == "blob" else struct.pack("<I", TABLE_MAX // ELF32_SHDR_SIZE + 1)
+    image = patched_image(mkimage, probes, tmp_path, where, data)
+    info = subprocess.run([str(mkimage), "info", str(image)], capture_output=True, text=True)
+    assert info.returncode == 1
+    assert message in info.stderr, info.stderr
