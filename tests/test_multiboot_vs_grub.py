@@ -18,8 +18,10 @@ difference is named and checked here, so that a new one fails the test:
     with the zeros that pad it to a sector (support/grub.py);
   - the boot loader name;
   - the information GRUB gives and we do not (GRUB_ONLY_TAGS,
-    GRUB_ONLY_FLAGS), and the ELF sections, which our loader does not give
-    yet (ELF_SECTIONS_NOT_YET_OURS, ELF_SECTIONS_FLAG_NOT_YET_OURS).
+    GRUB_ONLY_FLAGS);
+  - the ELF section headers: both loaders give the file's table, but each
+    puts the sections no program header loads where it likes, so sh_addr
+    of those differs; every other field, and the contents, must match.
 
 The same with nothing given (no module, an empty command line), where
 the two differ in one allowed way (Multiboot 1 flags bit 3). A kernel GRUB
@@ -75,9 +77,6 @@ INFO_LOAD_BASE_ADDRESS = 21             # 3.6.23
 # specification ties to a relocatable header tag; GRUB gives it always).
 # All are optional for a loader to give.
 GRUB_ONLY_TAGS = {INFO_FRAMEBUFFER, INFO_APM, INFO_LOAD_BASE_ADDRESS}
-# Our loader gives no ELF sections tag yet (work in progress in issue 11):
-# remove this set, and let the comparison below check the tag, once it does.
-ELF_SECTIONS_NOT_YET_OURS = {INFO_ELF_SECTIONS}
 # The tags both give and must agree on byte for byte.
 SAME_TAGS = [mb.INFO_CMDLINE, mb.INFO_BASIC_MEMORY, mb.INFO_BOOT_DEVICE, mb.INFO_MEMORY_MAP,
              mb.INFO_ACPI_OLD, mb.INFO_ACPI_NEW]
@@ -99,8 +98,6 @@ FLAG_FRAMEBUFFER = 1 << 12
 # and the framebuffer (the EGA text screen). GRUB 2.06 gives no APM table
 # to a Multiboot 1 kernel (flags bit 10), though it does to a Multiboot2 one.
 GRUB_ONLY_FLAGS = FLAG_VBE | FLAG_FRAMEBUFFER
-# As for Multiboot2 above: remove once our loader gives ELF sections.
-ELF_SECTIONS_FLAG_NOT_YET_OURS = FLAG_ELF_SECTIONS
 # The fields both give and must agree on.
 SAME_FIELDS = ["mem_lower", "mem_upper", "boot_device", "mmap_length"]
 MODULE_ENTRY = struct.Struct("<IIII")   # mod_start, mod_end, string, reserved
@@ -283,9 +280,8 @@ def test_multiboot2_kernel_gets_what_grub_gives(mkimage, grub, probes, modules, 
         grub_only.discard(INFO_ELF_SECTIONS)
         assert grub_only == GRUB_ONLY_TAGS, sorted(grub_only)
     else:
-        assert grub_only == GRUB_ONLY_TAGS | ELF_SECTIONS_NOT_YET_OURS, \
-            f"tags GRUB gives and we do not: {sorted(grub_only)}; if ours gives ELF sections " \
-            f"now, empty ELF_SECTIONS_NOT_YET_OURS"
+        assert grub_only == GRUB_ONLY_TAGS, f"tags GRUB gives and we do not: {sorted(grub_only)}"
+        assert INFO_ELF_SECTIONS in our_tags and INFO_ELF_SECTIONS in grub_tags
         for tags in (our_tags, grub_tags):
             for payload in tags.get(INFO_ELF_SECTIONS, []):
                 check_elf_sections_tag(payload, probes[name], kind)
@@ -333,9 +329,9 @@ def test_multiboot1_kernel_gets_what_grub_gives(mkimage, grub, probes, modules, 
     assert our_info["flags"] & ~grub_info["flags"] == 0, (hex(our_info["flags"]),
                                                           hex(grub_info["flags"]))
     grub_only = grub_info["flags"] & ~our_info["flags"]
-    expected = GRUB_ONLY_FLAGS | (0 if kind == "flat" else ELF_SECTIONS_FLAG_NOT_YET_OURS)
-    assert grub_only == expected, f"flags GRUB sets and we do not: {grub_only:#x}; if ours " \
-        f"gives ELF sections now, make ELF_SECTIONS_FLAG_NOT_YET_OURS 0"
+    assert grub_only == GRUB_ONLY_FLAGS, f"flags GRUB sets and we do not: {grub_only:#x}"
+    if kind != "flat":
+        assert our_info["flags"] & FLAG_ELF_SECTIONS and grub_info["flags"] & FLAG_ELF_SECTIONS
     # 3.3 flags bit 5: syms holds num, size, addr and shndx of the kernel's
     # section header table (addr: wherever the loader put it).
     for info in (our_info, grub_info):
