@@ -29,16 +29,7 @@ MACHINES = ["pc", "q35"]
 MEMORY_SIZES = ["128M", "4G"]
 BOOT_TIMEOUT_SECONDS = 60
 SETTLE_SECONDS = 0.5
-LOADER_MAGIC = 0x2BADB002               # 3.2: EAX at the entry
 CMDLINE = 'multiboot one  "x" \\ y'
-
-# 3.3: the information structure's fields, as (offset, name).
-INFO_FIELDS = ["flags", "mem_lower", "mem_upper", "boot_device", "cmdline", "mods_count",
-               "mods_addr", "shdr_num", "shdr_size", "shdr_addr", "shdr_shndx", "mmap_length",
-               "mmap_addr",
-               "drives_length", "drives_addr", "config_table", "boot_loader_name", "apm_table"]
-FLAG_MEMORY, FLAG_BOOT_DEVICE, FLAG_CMDLINE, FLAG_MODS = 1 << 0, 1 << 1, 1 << 2, 1 << 3
-FLAG_ELF_SECTIONS, FLAG_MMAP, FLAG_BOOT_LOADER_NAME = 1 << 5, 1 << 6, 1 << 9
 
 
 FORMATS = ["flat", "elf32", "elf64"]
@@ -68,16 +59,16 @@ def test_probe_sees_the_multiboot1_machine_state_and_information(mkimage, probes
     result = boot_until_halt_or_exit(image, machine=machine, memory=memory)
     assert result.exit_code == KERNEL_EXIT_SUCCESS, result.describe()
     state, segments, a20, dumps = probe_values(result.serial)
-    check_machine_state(state, segments, a20, LOADER_MAGIC)
+    check_machine_state(state, segments, a20, mb.MULTIBOOT1_LOADER_MAGIC)
 
-    info = dict(zip(INFO_FIELDS, struct.unpack(f"<{len(INFO_FIELDS)}I",
-                                               dumps["information"][0])))
+    info = dict(zip(mb.MULTIBOOT1_INFO_FIELDS,
+                    struct.unpack(f"<{len(mb.MULTIBOOT1_INFO_FIELDS)}I",
+                                  dumps["information"][0])))
     assert state["ebx"] % 4 == 0
     # Flags bit 5, the ELF section headers, for the ELF files only.
     elf = kernel_format != "flat"
-    assert info["flags"] == (FLAG_MEMORY | FLAG_BOOT_DEVICE | FLAG_CMDLINE | FLAG_MODS |
-                             FLAG_MMAP | FLAG_BOOT_LOADER_NAME |
-                             (FLAG_ELF_SECTIONS if elf else 0)), hex(info["flags"])
+    assert info["flags"] == mb.MULTIBOOT1_INFO_FLAGS | (mb.MULTIBOOT1_FLAG_ELF_SECTIONS
+                                                        if elf else 0), hex(info["flags"])
     if elf:
         table = dumps["section headers"][0]
         assert info["shdr_num"] * info["shdr_size"] == len(table)

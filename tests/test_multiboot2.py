@@ -38,9 +38,7 @@ SETTLE_SECONDS = 0.5
 SECTOR = 512
 MIB = 1024 * 1024
 
-GREETING = "tutorial kernel: hello from 64-bit long mode"
-VGA_TEXT = 0xB8000
-VGA_ATTRIBUTE = 0x0A                     # tutorial.asm GREEN_ON_BLACK
+GREETING = mb.TUTORIAL_GREETING
 CMDLINE = 'probe  a=1 "quoted" \\ end'   # two spaces, quotes, a backslash: byte for byte
 
 @pytest.fixture(scope="module")
@@ -82,13 +80,14 @@ def test_tutorial_kernel_writes_the_vga_text_buffer(mkimage, kernels, tmp_path):
     after the kernel has halted (no isa-debug-exit device, so its exit
     request does nothing and it stays in its halt loop)."""
     image = make_image(mkimage, kernels["tutorial"], tmp_path / "tutorial.img")
-    command = f"xp /{len(GREETING)}hx {VGA_TEXT:#x}"
+    command = f"xp /{len(GREETING)}hx {mb.VGA_TEXT:#x}"
     result = boot(image, until=re.escape(GREETING), settle=SETTLE_SECONDS,
                   timeout=BOOT_TIMEOUT_SECONDS, debug_exit=False, monitor_commands=[command])
     assert result.monitor, result.describe()
     cells = vga_text(result.monitor[command])
     assert "".join(char for char, _ in cells) == GREETING, result.monitor[command]
-    assert {attribute for _, attribute in cells} == {VGA_ATTRIBUTE}, result.monitor[command]
+    assert {attribute for _, attribute in cells} == {mb.TUTORIAL_VGA_ATTRIBUTE}, \
+        result.monitor[command]
 
 
 @pytest.mark.parametrize("memory", MEMORY_SIZES)
