@@ -49,7 +49,10 @@ def nasm(source, out, *defines):
     return out.read_bytes()
 
 
-@pytest.mark.parametrize("stage, breaks", [("stage1", 1), ("stage2", 4)])
+# Stage 2's: its entry, 3 on the way to our own kernels (long_mode.inc),
+# and one before each other handoff (protected_mode_handoff.inc for
+# Multiboot kernels, linux_boot.inc for Linux).
+@pytest.mark.parametrize("stage, breaks", [("stage1", 1), ("stage2", 6)])
 def test_breaks_only_with_the_define(tmp_path, stage, breaks):
     """Assembled without MAGIC_BREAKS a stage is byte for byte the build's;
     with it, it carries exactly its breakpoints more. Stage 1 has room for
@@ -120,6 +123,53 @@ def debug_build(tmp_path_factory, mkimage):
            "--cmdline", "bochs", "-o", str(build / "disk.img")]
     subprocess.run(cmd, check=True, capture_output=True)
     return build
+
+
+def handoff_stop(debug_build, mkimage, kernel, image, *extra):
+    """Boot `kernel` through the debug loader in Bochs to its third magic
+    break (after stage 1's and stage 2's entry): the handoff's. Returns
+    the stop as parse_stop() reads it, the debugger's output there, and
+    stage 2's symbols."""
+    loader = debug_build / "bootloader"
+    subprocess.run([str(mkimage), "build", "--stage1", str(loader / "stage1.bin"),
+                    "--stage2", str(loader / "stage2.bin"), "--kernel", str(kernel),
+                    "-o", str(image), *extra], check=True, capture_output=True)
+    result = boot_bochs(image, until=None, timeout=DEBUG_TIMEOUT_SECONDS,
+                        debugger_commands=["c", "c", "c", "r", "sreg", "creg", "q"],
+                        symbols=[loader / "stage1.sym", loader / "stage2.sym"])
+    console = ANSI_ESCAPE.sub("", result.console).replace("\r", "")
+    assert result.exited, f"{result.stop_reason}\n{console[-3000:]}"
+    parts = console.split("(0) Magic breakpoint")
+    assert len(parts) == 4, f"{len(parts) - 1} magic breaks, expected 3:\n{console[-3000:]}"
+    return parse_stop(parts[3]), parts[3], read_symbols(loader / "stage2.sym")
+
+
+def test_debug_build_stops_before_the_multiboot_handoff(bochs_installed, debug_build, mkimage,
+                                                        tmp_path):
+    """Multiboot2 3.3's machine state, one jump from the kernel: 32-bit
+    protected mode, paging off, EAX the magic."""
+    kernel = tmp_path / "tutorial.bin"
+    subprocess.run(["nasm", "-f", "bin", "-o", str(kernel),
+                    str(ROOT / "tests" / "multiboot" / "tutorial.asm")], check=True)
+    stop, _, stage2 = handoff_stop(debug_build, mkimage, kernel, tmp_path / "tutorial.img")
+    assert stop["symbol"].startswith("enter_protected_mode_handoff.in_flat_32_bit_mode+"), stop
+    assert mode(stop) == "protected" and stop["cs"] == 0x08, stop
+    assert stop["rax"] == MULTIBOOT2_MAGIC, stop
+    assert stop["gdtr"] == stage2["gdt_start"], stop
+
+
+def test_debug_build_stops_before_the_linux_handoff(bochs_installed, debug_build, mkimage,
+                                                    linux, tmp_path):
+    """Real mode, every data segment at Linux's setup segment, one far
+    jump from its setup code."""
+    kernel, archive = linux
+    stop, text, stage2 = handoff_stop(debug_build, mkimage, kernel, tmp_path / "linux.img",
+                                      "--initrd", str(archive))
+    assert stop["symbol"].startswith("boot_linux+"), stop
+    assert stage2["boot_linux"] < stop["linear"] < stage2["place_initrd"], stop
+    assert mode(stop) == "real" and stop["cs"] == 0, stop
+    for name in ["ds", "es", "fs", "gs", "ss"]:
+        assert re.search(rf"^{name}:0x{LINUX_SETUP_SEGMENT:04x},", text, re.M), text
 
 
 def parse_stop(text):
