@@ -408,7 +408,8 @@ def interactive(image, memory_mib=64, symbols=(), run=False):
         if run:
             print("bochs.py: a debug build: c runs to the next stage boundary "
                   "(stage 1, stage 2, real mode's end, protected mode's end, the kernel jump, "
-                  "kernel_main).", flush=True)
+                  "kernel_main; for a Multiboot kernel or Linux, the handoff after stage 2).",
+                  flush=True)
         # Ctrl-C is for Bochs (it breaks into the debugger), not for us: a
         # handler that does nothing keeps Python waiting, and unlike SIG_IGN
         # it is not inherited by Bochs.
