@@ -22,8 +22,10 @@ from support.foreign_kernel import make_image
 from support.linux import INIT_MARKER, MIB, check_init_report, make_loader_disk
 from support.loader_lines import LOADER_HALTED
 from support.multiboot_probe import (MODULE_BYTES, MODULE_STRING, MODULE_TEXT, PAGE,
-                                     check_basic_memory, check_machine_state, module_files,
-                                     printed_memory_map, probe_values, usable_ram_holding)
+                                     check_basic_memory, check_elf_sections,
+                                     check_machine_state, module_files, printed_memory_map,
+                                     probe_values, usable_ram_holding)
+from support.sources import MEMORY_LAYOUT_INC, nasm_value
 
 MEMORY_MIB = 128
 BOOT_TIMEOUT_SECONDS = 30
@@ -101,9 +103,14 @@ def test_multiboot2_probe_in_bochs(bochs_installed, mkimage, kernels, tmp_path):
     tags = mb.information_tags(dumps["information"][0])
     payload = dict(tags)
     types = [tag_type for tag_type, _ in tags]
-    assert types[:7] == [mb.INFO_CMDLINE, mb.INFO_LOADER_NAME, mb.INFO_MODULE, mb.INFO_MODULE,
-                         mb.INFO_BASIC_MEMORY, mb.INFO_BOOT_DEVICE, mb.INFO_MEMORY_MAP], types
+    assert types[:8] == [mb.INFO_CMDLINE, mb.INFO_LOADER_NAME, mb.INFO_MODULE, mb.INFO_MODULE,
+                         mb.INFO_BASIC_MEMORY, mb.INFO_BOOT_DEVICE, mb.INFO_MEMORY_MAP,
+                         mb.INFO_ELF_SECTIONS], types
     assert payload[mb.INFO_CMDLINE] == CMDLINE.encode() + b"\0"
+    sections = payload[mb.INFO_ELF_SECTIONS]                        # 3.6.7
+    check_elf_sections(kernels["multiboot2"], struct.unpack_from("<III", sections),
+                       sections[12:], dumps["section"], result.serial,
+                       (state["ebx"], state["ebx"] + len(dumps["information"][0])))
     assert payload[mb.INFO_LOADER_NAME] == b"bootstack stage 2\0"
 
     # rombios has ACPI tables too: the RSDP's copy (3.6.16), checksum intact.
@@ -157,7 +164,15 @@ def test_multiboot1_probe_in_bochs(bochs_installed, mkimage, kernels, tmp_path):
 
     info = dict(zip(mb.MULTIBOOT1_INFO_FIELDS,
                     struct.unpack(f"<{len(mb.MULTIBOOT1_INFO_FIELDS)}I", dumps["information"][0])))
-    assert info["flags"] == mb.MULTIBOOT1_INFO_FLAGS, hex(info["flags"])
+    assert info["flags"] == mb.MULTIBOOT1_INFO_FLAGS | mb.MULTIBOOT1_FLAG_ELF_SECTIONS, \
+        hex(info["flags"])
+    table = dumps["section headers"][0]
+    assert info["shdr_num"] * info["shdr_size"] == len(table)
+    check_elf_sections(kernels["multiboot1"],
+                       (info["shdr_num"], info["shdr_size"], info["shdr_shndx"]), table,
+                       dumps["section"], result.serial,
+                       (state["ebx"], state["ebx"] + nasm_value(MEMORY_LAYOUT_INC,
+                                                                "MULTIBOOT_INFO_SIZE")))
     assert dumps["cmdline"] == [CMDLINE.encode() + b"\0"]
     assert dumps["loader name"] == [b"bootstack stage 2\0"]
     assert info["boot_device"] == 0x80FFFFFF, hex(info["boot_device"])
