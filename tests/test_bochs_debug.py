@@ -10,14 +10,13 @@ kernel must not carry a single extra byte.
 """
 import os
 import re
-import shlex
 import subprocess
 
 import pexpect
 import pytest
 
 from support.bochs import bochsrc_text, boot_bochs
-from support.paths import BUILD, ROOT
+from support.paths import BUILD, ROOT, as_run_here
 from support.sources import LOADER_FIELDS_INC, nasm_value
 from support.symbols import symbol_address
 
@@ -286,19 +285,6 @@ def handoff_blocks():
     blocks = re.findall(r"^```\n(.*?)^```$", section, re.S | re.M)
     assert len(blocks) == 4, f"{HANDOFF_SECTION}: 4 code blocks expected, found {len(blocks)}"
     return [block.splitlines() for block in blocks]
-
-
-def as_run_here(line):
-    """A shell line of the docs with build/ and tests/ paths made absolute
-    (the tests' BUILD_DIR may be elsewhere), the other words unchanged."""
-    words = []
-    for word in shlex.split(line):
-        if word.startswith("build/"):
-            word = str(BUILD / word.removeprefix("build/"))
-        elif word.startswith("tests/"):
-            word = str(ROOT / word)
-        words.append(word)
-    return words
 
 
 def run_documented_session(shell_lines, debugger_lines, cwd):

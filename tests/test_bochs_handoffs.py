@@ -23,6 +23,7 @@ from support.linux import INIT_MARKER, MIB, check_init_report, make_loader_disk
 from support.loader_lines import LOADER_HALTED
 from support.multiboot_probe import (MODULE_BYTES, MODULE_STRING, MODULE_TEXT, PAGE,
                                      check_basic_memory, check_elf_sections,
+                                     check_multiboot1_memory,
                                      check_machine_state, module_files, printed_memory_map,
                                      probe_values, usable_ram_holding)
 from support.sources import MEMORY_LAYOUT_INC, nasm_value
@@ -179,11 +180,7 @@ def test_multiboot1_probe_in_bochs(bochs_installed, mkimage, kernels, tmp_path):
 
     printed = bochs_memory_map(result.serial)
     mmap = dumps["mmap"][0]
-    assert info["mmap_length"] == len(mmap) == 24 * len(printed)
-    entries = [struct.unpack_from("<IQQI", mmap, 24 * i) for i in range(len(printed))]
-    assert all(size == 20 for size, *_ in entries)
-    assert [tuple(entry[1:]) for entry in entries] == printed
-    check_basic_memory(info["mem_lower"], info["mem_upper"], printed)
+    check_multiboot1_memory(info, mmap, printed)
 
     assert info["mods_count"] == 2
     mods = [struct.unpack_from("<IIII", dumps["mods"][0], 16 * i) for i in range(2)]

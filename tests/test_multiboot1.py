@@ -18,7 +18,8 @@ import pytest
 from support import multiboot as mb
 from support.loader_lines import LOADER_HALTED
 from support.multiboot_probe import (MODULE_BYTES, MODULE_STRING, MODULE_TEXT, PAGE,
-                                     check_basic_memory, check_elf_sections, check_machine_state,
+                                     check_elf_sections, check_machine_state,
+                                     check_multiboot1_memory,
                                      module_files, printed_memory_map, probe_values,
                                      usable_ram_holding)
 from support.paths import KERNEL_ELF
@@ -91,11 +92,7 @@ def test_probe_sees_the_multiboot1_machine_state_and_information(mkimage, probes
     # holding what stage 2 printed, and mem_lower/mem_upper from it.
     printed = printed_memory_map(result.serial)
     mmap = dumps["mmap"][0]
-    assert info["mmap_length"] == len(mmap) == 24 * len(printed)
-    entries = [struct.unpack_from("<IQQI", mmap, 24 * i) for i in range(len(printed))]
-    assert all(size == 20 for size, *_ in entries)
-    assert [tuple(entry[1:]) for entry in entries] == printed
-    check_basic_memory(info["mem_lower"], info["mem_upper"], printed)
+    check_multiboot1_memory(info, mmap, printed)
 
     # The modules: in order, page-aligned (flags bit 0) above the kernel,
     # their bytes and strings as given.

@@ -250,16 +250,23 @@ def check_grub_only_tags(tags, kernel_start):
     assert len(apm) == 20, apm.hex()
 
 
+def boot_both(mkimage, kernel, modules, tmp_path, version, machine, memory):
+    """(our BootResult, GRUB's) of one probe with the same modules, command
+    line, machine and memory; each must have run to the probe's end."""
+    ours = boot_ours(mkimage, kernel, modules, tmp_path, machine=machine, memory=memory)
+    grubs = boot_grub(kernel, modules, tmp_path, version, machine=machine, memory=memory)
+    assert ours.exit_code == KERNEL_EXIT_SUCCESS, ours.describe()
+    assert grubs.exit_code == KERNEL_EXIT_SUCCESS, grubs.describe()
+    return ours, grubs
+
+
 @pytest.mark.parametrize("name, machine, memory", [case for case in CASES
                                                    if FLAVOURS[case[0]][0] == 2])
 def test_multiboot2_kernel_gets_what_grub_gives(mkimage, grub, probes, modules, tmp_path,
                                                 name, machine, memory):
     kind = FLAVOURS[name][1]
-    ours_result = boot_ours(mkimage, probes[name], modules, tmp_path, machine=machine,
-                            memory=memory)
-    grub_result = boot_grub(probes[name], modules, tmp_path, 2, machine=machine, memory=memory)
-    assert ours_result.exit_code == KERNEL_EXIT_SUCCESS, ours_result.describe()
-    assert grub_result.exit_code == KERNEL_EXIT_SUCCESS, grub_result.describe()
+    ours_result, grub_result = boot_both(mkimage, probes[name], modules, tmp_path, 2,
+                                         machine, memory)
     ours, grubs = multiboot2_handoff(ours_result), multiboot2_handoff(grub_result)
     kernel_start, kernel_end = kernel_range(ours_result.serial)
 
@@ -314,11 +321,8 @@ def multiboot1_handoff(result):
 def test_multiboot1_kernel_gets_what_grub_gives(mkimage, grub, probes, modules, tmp_path,
                                                 name, machine, memory):
     kind = FLAVOURS[name][1]
-    ours_result = boot_ours(mkimage, probes[name], modules, tmp_path, machine=machine,
-                            memory=memory)
-    grub_result = boot_grub(probes[name], modules, tmp_path, 1, machine=machine, memory=memory)
-    assert ours_result.exit_code == KERNEL_EXIT_SUCCESS, ours_result.describe()
-    assert grub_result.exit_code == KERNEL_EXIT_SUCCESS, grub_result.describe()
+    ours_result, grub_result = boot_both(mkimage, probes[name], modules, tmp_path, 1,
+                                         machine, memory)
     ours, grubs = multiboot1_handoff(ours_result), multiboot1_handoff(grub_result)
     _, kernel_end = kernel_range(ours_result.serial)
 

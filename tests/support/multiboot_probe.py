@@ -2,6 +2,7 @@
 modules they hand it, reading what it printed, and the checks of the
 machine state and the memory figures both specifications prescribe."""
 import re
+import struct
 
 from support.elf_reader import SHF_ALLOC, SHT_NOBITS, section_headers, section_headers_from_table
 
@@ -107,6 +108,18 @@ def check_basic_memory(mem_lower, mem_upper, printed):
     upper = usable_ram_holding(printed, ONE_MIB)
     assert mem_lower == min(lower[1], LOWER_MEMORY_LIMIT) // 1024
     assert mem_upper == (min(upper[1], 1 << 32) - ONE_MIB) // 1024
+
+
+def check_multiboot1_memory(info, mmap, printed):
+    """A Multiboot 1 information structure's memory fields (0.6.96, 3.3)
+    against the memory map stage 2 printed: mmap_length and the entries,
+    each with its size field of 20 (not counting itself), holding exactly
+    the printed entries in order; mem_lower and mem_upper from them."""
+    assert info["mmap_length"] == len(mmap) == 24 * len(printed)
+    entries = [struct.unpack_from("<IQQI", mmap, 24 * i) for i in range(len(printed))]
+    assert all(size == 20 for size, *_ in entries)
+    assert [tuple(entry[1:]) for entry in entries] == printed
+    check_basic_memory(info["mem_lower"], info["mem_upper"], printed)
 
 
 def loaded_ranges(serial):
