@@ -216,6 +216,7 @@ jumping_message:        db "stage2: entering long mode, jumping to the kernel at
 %include "stage2/long_mode.inc"
 %include "stage2/modules.inc"
 %include "stage2/multiboot_elf.inc"
+%include "stage2/multiboot_sections.inc"
 %include "stage2/multiboot2.inc"
 %include "stage2/multiboot1.inc"
 %include "stage2/protected_mode_handoff.inc"

@@ -18,6 +18,7 @@
 #include "diag.h"
 #include "disk_layout.h"
 #include "elf_check.h"
+#include "elf_sections.h"
 #include "file_io.h"
 #include "kernel_kind.h"
 
@@ -87,7 +88,7 @@ out:
 static bool write_image(const struct build_options *o, const struct input_file *stage1,
                         const struct input_file *stage2, const struct input_file *kernel,
                         uint32_t kernel_kind, struct module_input *modules, unsigned module_count,
-                        struct disk_layout *layout)
+                        const struct section_blob *sections, struct disk_layout *layout)
 {
     uint8_t mbr[MBR_SIZE];
     uint8_t *stage2_sectors;
@@ -103,7 +104,7 @@ static bool write_image(const struct build_options *o, const struct input_file *
         module_strings[i] = modules[i].string;
     }
     layout_compute(layout, (uint32_t)stage2->size, (uint32_t)kernel->size, module_count,
-                   module_bytes);
+                   module_bytes, sections->size);
 
     memcpy(mbr, stage1->head, MBR_SIZE);
     stage1_patch(mbr, layout);
@@ -127,8 +128,22 @@ static bool write_image(const struct build_options *o, const struct input_file *
         if (!copy_file(&modules[i].file, "module", &out,
                        (uint64_t)layout->module_lba[i] * SECTOR_SIZE, &module_checksums[i]))
             goto fail;
+    struct section_record record = {0, sections->count, sections->entry_size,
+                                    sections->string_index};
+    if (sections->size > 0) {
+        struct checksum_state cs;
+        checksum_init(&cs);
+        checksum_update(&cs, sections->bytes, sections->size);
+        record.checksum = checksum_final(&cs);
+        if (!write_all_at(out.fd, sections->bytes, sections->size,
+                          (uint64_t)layout->sections_lba * SECTOR_SIZE)) {
+            diag_error("%s: cannot write the temporary file %s: %s: check the free disk space",
+                       o->output, out.temp_path, strerror(errno));
+            goto fail;
+        }
+    }
     stage2_patch(stage2_sectors, layout, checksum, kernel_kind, o->cmdline, module_checksums,
-                 module_strings);
+                 module_strings, &record);
     if (!write_all_at(out.fd, mbr, MBR_SIZE, 0) ||
         !write_all_at(out.fd, stage2_sectors, stage2_bytes,
                       (uint64_t)layout->stage2_lba * SECTOR_SIZE)) {
@@ -148,13 +163,13 @@ done:
 
 /* The checks of the kernel's kind; returns how many problems they found. */
 static unsigned check_kernel_kind(const struct input_file *kernel, uint32_t kind,
-                                  struct problems *p)
+                                  struct problems *p, struct multiboot_load *load)
 {
     switch (kind) {
     case KERNEL_KIND_MULTIBOOT2:
-        return multiboot2_check(kernel->head, kernel->head_len, kernel->size, p, NULL);
+        return multiboot2_check(kernel->head, kernel->head_len, kernel->size, p, load);
     case KERNEL_KIND_MULTIBOOT1:
-        return multiboot1_check(kernel->head, kernel->head_len, kernel->size, p, NULL);
+        return multiboot1_check(kernel->head, kernel->head_len, kernel->size, p, load);
     case KERNEL_KIND_LINUX:
         return linux_check(kernel->head, kernel->head_len, kernel->size, p, NULL);
     default:
@@ -243,6 +258,8 @@ int build_image(const struct build_options *o)
     unsigned kernel_elf_problems = 0;
     struct disk_layout layout;
     uint32_t kind = KERNEL_KIND_BOOTSTACK;
+    struct multiboot_load load = {0};
+    struct section_blob sections = {0};
     int status = 1;
 
     size_t cmdline_length = strlen(o->cmdline);
@@ -271,8 +288,14 @@ int build_image(const struct build_options *o)
          * not stop the build: tests use that to hand the loader kernels it
          * must refuse. */
         pk.level = o->force ? "warning" : "error";
-        kernel_elf_problems = check_kernel_kind(&kernel, kind, &pk);
+        kernel_elf_problems = check_kernel_kind(&kernel, kind, &pk, &load);
         pk.level = "error";
+        /* An ELF Multiboot kernel gets its section headers (Multiboot2
+         * 3.6.7, Multiboot 0.6.96 3.3 flags bit 5): stage 2 loads them
+         * from the section blob. */
+        if ((kind == KERNEL_KIND_MULTIBOOT2 || kind == KERNEL_KIND_MULTIBOOT1) &&
+            kernel_elf_problems == 0 && load.elf)
+            section_blob_build(&kernel, &sections, &pk);
         if (o->force && kernel.size > KERNEL_MAX_FILE_BYTES)
             /* The limit keeps image sizes sane and the 32-bit size fields
              * valid; --force is for odd kernel contents, not for huge files. */
@@ -293,7 +316,8 @@ int build_image(const struct build_options *o)
         goto done;
     }
 
-    if (!write_image(o, &stage1, &stage2, &kernel, kind, modules, stored_modules, &layout))
+    if (!write_image(o, &stage1, &stage2, &kernel, kind, modules, stored_modules, &sections,
+                     &layout))
         goto done;
 
     printf("%s: stage 2 at LBA %" PRIu32 " (%" PRIu32 " sectors), kernel at LBA %" PRIu32
@@ -308,11 +332,18 @@ int build_image(const struct build_options *o)
                o->output, kind == KERNEL_KIND_LINUX ? "initrd part" : "module", i,
                layout.module_lba[i], layout.module_sectors[i], layout.module_size[i],
                modules[i].string);
+    if (sections.size > 0)
+        printf("%s: ELF section headers at LBA %" PRIu32 " (%" PRIu32 " sectors, %" PRIu32
+               " bytes): %" PRIu32 " headers of %" PRIu32 " bytes, %" PRIu32
+               " bytes of the table\n",
+               o->output, layout.sections_lba, layout.sections_sectors, layout.sections_size,
+               sections.count, sections.entry_size, sections.table_bytes);
     status = 0;
 done:
     input_close(&stage1);
     input_close(&stage2);
     input_close(&kernel);
     close_modules(stored_modules, modules);
+    section_blob_free(&sections);
     return status;
 }

@@ -15,7 +15,8 @@ _Static_assert(sizeof(struct disk_address_packet) == 16, "EDD 3.0 DAP is 16 byte
 _Static_assert(sizeof(struct stage2_module) == 20 + STAGE2_MODULE_STRING_MAX,
                "stage 2 module entry: 20 bytes of fields, then the string");
 _Static_assert(sizeof(struct stage2_header) ==
-                   36 + STAGE2_CMDLINE_MAX + 4 + STAGE2_MODULES_MAX * sizeof(struct stage2_module),
+                   36 + STAGE2_CMDLINE_MAX + 4 +
+                       (STAGE2_MODULES_MAX + 1) * sizeof(struct stage2_module) + 12,
                "stage 2 header: 36 bytes of fields, then the command line");
 _Static_assert(STAGE1_DAP_OFFSET + sizeof(struct disk_address_packet) <= MBR_DISK_SIGNATURE_OFFSET,
                "the DAP must end before the disk signature");
@@ -30,7 +31,7 @@ _Static_assert((IMAGE_ALIGN_SECTORS & (IMAGE_ALIGN_SECTORS - 1)) == 0,
 #define HDR_AT(field) offsetof(struct stage2_header, field)
 
 void layout_compute(struct disk_layout *l, uint32_t stage2_bytes, uint32_t kernel_bytes,
-                    unsigned module_count, const uint32_t *module_bytes)
+                    unsigned module_count, const uint32_t *module_bytes, uint32_t section_bytes)
 {
     l->stage2_lba = STAGE2_FIRST_LBA;
     l->stage2_sectors = (uint32_t)sectors_for_bytes(stage2_bytes);
@@ -45,6 +46,14 @@ void layout_compute(struct disk_layout *l, uint32_t stage2_bytes, uint32_t kerne
         l->module_sectors[i] = (uint32_t)sectors_for_bytes(module_bytes[i]);
         l->module_size[i] = module_bytes[i];
         used = (uint64_t)l->module_lba[i] + l->module_sectors[i];
+    }
+    l->sections_lba = 0;
+    l->sections_sectors = 0;
+    l->sections_size = section_bytes;
+    if (section_bytes > 0) {
+        l->sections_lba = (uint32_t)align_up(used, KERNEL_ALIGN_SECTORS);
+        l->sections_sectors = (uint32_t)sectors_for_bytes(section_bytes);
+        used = (uint64_t)l->sections_lba + l->sections_sectors;
     }
     /* Even with an empty kernel the image keeps at least one whole MiB. */
     l->image_sectors = (uint32_t)align_up(used, IMAGE_ALIGN_SECTORS);
@@ -181,15 +190,20 @@ struct stage2_header stage2_header_read(const uint8_t *s)
     h.kernel_kind = get_le32(s + HDR_AT(kernel_kind));
     memcpy(h.cmdline, s + HDR_AT(cmdline), sizeof(h.cmdline));
     h.module_count = get_le32(s + HDR_AT(module_count));
-    for (unsigned i = 0; i < STAGE2_MODULES_MAX; i++) {
-        const uint8_t *m = s + HDR_AT(modules) + i * sizeof(struct stage2_module);
-        h.modules[i].lba = get_le32(m + offsetof(struct stage2_module, lba));
-        h.modules[i].sectors = get_le32(m + offsetof(struct stage2_module, sectors));
-        h.modules[i].size = get_le32(m + offsetof(struct stage2_module, size));
-        h.modules[i].checksum = get_le64(m + offsetof(struct stage2_module, checksum));
-        memcpy(h.modules[i].string, m + offsetof(struct stage2_module, string),
-               STAGE2_MODULE_STRING_MAX);
+    for (unsigned i = 0; i <= STAGE2_MODULES_MAX; i++) {
+        const uint8_t *m = i < STAGE2_MODULES_MAX
+                               ? s + HDR_AT(modules) + i * sizeof(struct stage2_module)
+                               : s + HDR_AT(sections);
+        struct stage2_module *to = i < STAGE2_MODULES_MAX ? &h.modules[i] : &h.sections;
+        to->lba = get_le32(m + offsetof(struct stage2_module, lba));
+        to->sectors = get_le32(m + offsetof(struct stage2_module, sectors));
+        to->size = get_le32(m + offsetof(struct stage2_module, size));
+        to->checksum = get_le64(m + offsetof(struct stage2_module, checksum));
+        memcpy(to->string, m + offsetof(struct stage2_module, string), STAGE2_MODULE_STRING_MAX);
     }
+    h.section_count = get_le32(s + HDR_AT(section_count));
+    h.section_entry_size = get_le32(s + HDR_AT(section_entry_size));
+    h.section_string_index = get_le32(s + HDR_AT(section_string_index));
     return h;
 }
 
@@ -243,7 +257,7 @@ bool stage2_check(const uint8_t *data, size_t len, uint64_t file_size, struct pr
 
 void stage2_patch(uint8_t *s, const struct disk_layout *l, uint64_t checksum, uint32_t kernel_kind,
                   const char *cmdline, const uint64_t *module_checksums,
-                  const char *const *module_strings)
+                  const char *const *module_strings, const struct section_record *sections)
 {
     put_le32(s + HDR_AT(kernel_lba), l->kernel_lba);
     put_le32(s + HDR_AT(kernel_sectors), l->kernel_sectors);
@@ -271,4 +285,22 @@ void stage2_patch(uint8_t *s, const struct disk_layout *l, uint64_t checksum, ui
         memcpy(m + offsetof(struct stage2_module, string), module_strings[i],
                strlen(module_strings[i]));
     }
+
+    /* The section blob's record, zeros when there is none. */
+    uint8_t *b = s + HDR_AT(sections);
+    memset(b, 0, sizeof(struct stage2_module));
+    put_le32(s + HDR_AT(section_count), 0);
+    put_le32(s + HDR_AT(section_entry_size), 0);
+    put_le32(s + HDR_AT(section_string_index), 0);
+    if (l->sections_size == 0)
+        return;
+    put_le32(b + offsetof(struct stage2_module, lba), l->sections_lba);
+    put_le32(b + offsetof(struct stage2_module, sectors), l->sections_sectors);
+    put_le32(b + offsetof(struct stage2_module, size), l->sections_size);
+    put_le64(b + offsetof(struct stage2_module, checksum), sections->checksum);
+    memcpy(b + offsetof(struct stage2_module, string), SECTION_BLOB_STRING,
+           sizeof(SECTION_BLOB_STRING));
+    put_le32(s + HDR_AT(section_count), sections->count);
+    put_le32(s + HDR_AT(section_entry_size), sections->entry_size);
+    put_le32(s + HDR_AT(section_string_index), sections->string_index);
 }

@@ -7,6 +7,8 @@
  *   LBA 1 ..                 stage 2, padded to whole sectors
  *   next multiple of 8 ..    the kernel ELF file, verbatim, last sector padded
  *   next multiple of 8 ..    each module (--module), verbatim, likewise
+ *   next multiple of 8 ..    the ELF section blob of an ELF Multiboot kernel
+ *                            (loader_fields.h), likewise
  *   .. whole MiB             zeros
  *
  * The partition table holds a single active entry from LBA 1 to the end of
@@ -74,7 +76,10 @@ struct disk_layout {
     uint32_t module_lba[STAGE2_MODULES_MAX];
     uint32_t module_sectors[STAGE2_MODULES_MAX];
     uint32_t module_size[STAGE2_MODULES_MAX]; /* bytes */
-    uint32_t image_sectors;                   /* whole image, a multiple of IMAGE_ALIGN_SECTORS */
+    uint32_t sections_lba;                    /* the ELF section blob, after the modules */
+    uint32_t sections_sectors;
+    uint32_t sections_size; /* bytes; 0: none */
+    uint32_t image_sectors; /* whole image, a multiple of IMAGE_ALIGN_SECTORS */
 };
 
 struct chs {
@@ -98,10 +103,10 @@ static inline uint64_t sectors_for_bytes(uint64_t bytes)
 }
 
 /* Lay out a stage 2 of `stage2_bytes` (1..STAGE2_MAX_BYTES), a kernel of
- * `kernel_bytes` and `module_count` modules of `module_bytes` (each at most
- * KERNEL_MAX_FILE_BYTES). */
+ * `kernel_bytes`, `module_count` modules of `module_bytes` (each at most
+ * KERNEL_MAX_FILE_BYTES) and an ELF section blob of `section_bytes` (0: none). */
 void layout_compute(struct disk_layout *l, uint32_t stage2_bytes, uint32_t kernel_bytes,
-                    unsigned module_count, const uint32_t *module_bytes);
+                    unsigned module_count, const uint32_t *module_bytes, uint32_t section_bytes);
 
 struct chs lba_to_chs(uint64_t lba);
 void partition_encode(uint8_t entry[MBR_PARTITION_ENTRY_SIZE], const struct partition_entry *e);
@@ -119,9 +124,16 @@ struct disk_address_packet dap_read(const uint8_t mbr[MBR_SIZE]);
 /* Stage 2: the header must carry STAGE2_MAGIC, STAGE2_HEADER_VERSION and
  * the header size this mkimage was built with. */
 bool stage2_check(const uint8_t *data, size_t len, uint64_t file_size, struct problems *p);
+/* The ELF section blob's record besides its place (loader_fields.h). */
+struct section_record {
+    uint64_t checksum;
+    uint32_t count;        /* e_shnum */
+    uint32_t entry_size;   /* e_shentsize */
+    uint32_t string_index; /* e_shstrndx */
+};
 void stage2_patch(uint8_t *stage2, const struct disk_layout *l, uint64_t checksum,
                   uint32_t kernel_kind, const char *cmdline, const uint64_t *module_checksums,
-                  const char *const *module_strings);
+                  const char *const *module_strings, const struct section_record *sections);
 struct stage2_header stage2_header_read(const uint8_t *stage2);
 /* Problems with a header as found in an image (magic, version, size). */
 bool stage2_header_check(const struct stage2_header *h, struct problems *p);

@@ -194,6 +194,39 @@ static void show_modules(const struct input_file *image, const struct stage2_hea
     }
 }
 
+/* The ELF section blob (loader_fields.h): where, how big, the table it
+ * starts with, its checksum. */
+static void show_sections(const struct input_file *image, const struct stage2_header *h,
+                          uint64_t image_sectors, struct problems *p)
+{
+    const struct stage2_module *m = &h->sections;
+    if (m->size == 0)
+        return;
+    uint64_t table_bytes = (uint64_t)h->section_count * h->section_entry_size;
+    printf("ELF section headers: LBA %" PRIu32 ", %" PRIu32 " sectors, %" PRIu32 " bytes: %" PRIu32
+           " headers of %" PRIu32 " bytes (%" PRIu64
+           " bytes of the table), names in section %" PRIu32 "\n",
+           (uint32_t)m->lba, (uint32_t)m->sectors, (uint32_t)m->size, (uint32_t)h->section_count,
+           (uint32_t)h->section_entry_size, table_bytes, (uint32_t)h->section_string_index);
+    if (sectors_for_bytes(m->size) != m->sectors || (uint64_t)m->lba + m->sectors > image_sectors ||
+        table_bytes > m->size || table_bytes > SECTION_TABLE_MAX) {
+        problem(p, "ELF section headers: the size does not fill the sectors, the blob lies "
+                   "beyond the image, or the table does not fit in it or in the Multiboot "
+                   "information area: rebuild the image with mkimage");
+        return;
+    }
+    uint64_t computed;
+    if (kernel_checksum_at(image, (uint64_t)m->lba * SECTOR_SIZE, m->size, &computed, p)) {
+        bool match = computed == m->checksum;
+        printf("ELF section headers checksum: recorded 0x%016" PRIX64 ", computed 0x%016" PRIX64
+               ": %s\n",
+               (uint64_t)m->checksum, computed, match ? "ok" : "MISMATCH");
+        if (!match)
+            problem(p, "ELF section headers checksum MISMATCH: the image was damaged or edited "
+                       "after mkimage wrote it: rebuild it");
+    }
+}
+
 static void show_multiboot(const struct input_file *image, uint32_t kind, uint64_t offset,
                            uint64_t size, struct problems *p)
 {
@@ -404,6 +437,7 @@ int info_image(const char *path)
                     (uint64_t)h.kernel_checksum, computed);
     }
     show_modules(&image, &h, image_sectors, &p);
+    show_sections(&image, &h, image_sectors, &p);
     if (h.kernel_kind == KERNEL_KIND_BOOTSTACK)
         show_kernel_elf(&image, kernel_offset, kernel_size, &p);
     else if (h.kernel_kind == KERNEL_KIND_MULTIBOOT2 || h.kernel_kind == KERNEL_KIND_MULTIBOOT1)

@@ -12,6 +12,7 @@
 
 #include "byte_order.h"
 #include "elf_check.h"
+#include "elf_sections.h"
 
 static const char *const kind_names[KERNEL_KIND_COUNT] = {
     [KERNEL_KIND_BOOTSTACK] = "bootstack",
@@ -113,6 +114,9 @@ static const uint32_t provided_information[] = {
     5, /* 3.6.4 BIOS boot device */
     6, /* 3.6.8 memory map */
 };
+/* 3.6.7 ELF-Symbols: written for an ELF kernel (no address tag) that has
+ * section headers; checked on its own below. */
+#define MB2_INFO_ELF_SECTIONS 9
 
 static bool information_provided(uint32_t type)
 {
@@ -334,7 +338,7 @@ unsigned multiboot2_check(const uint8_t *head, size_t head_len, uint64_t file_si
         return p->count - before;
     }
 
-    bool have_address = false, have_entry = false, ended = false;
+    bool have_address = false, have_entry = false, ended = false, sections_required = false;
     uint32_t header_addr = 0, load_addr = 0, load_end_addr = 0, bss_end_addr = 0, entry = 0;
     for (size_t t = at + MB2_HEADER_SIZE; t + MB2_TAG_HEADER_SIZE <= at + header_length;) {
         uint16_t type = get_le16(head + t);
@@ -355,12 +359,15 @@ unsigned multiboot2_check(const uint8_t *head, size_t head_len, uint64_t file_si
         case MB2_TAG_INFORMATION_REQUEST:
             for (uint32_t i = MB2_TAG_HEADER_SIZE; i + 4 <= size; i += 4) {
                 uint32_t wanted = get_le32(head + t + i);
-                if (!optional && !information_provided(wanted))
+                if (!optional && wanted == MB2_INFO_ELF_SECTIONS)
+                    sections_required = true;
+                else if (!optional && !information_provided(wanted))
                     problem(p,
                             "Multiboot2 header: the information request requires tag type "
                             "%" PRIu32 ", which this loader does not provide (it gives types "
                             "1-6: command line, loader name, modules, basic memory, boot "
-                            "device, memory map): mark the request optional (flags bit 0)",
+                            "device, memory map, and 9, the ELF sections of an ELF kernel): "
+                            "mark the request optional (flags bit 0)",
                             wanted);
             }
             break;
@@ -407,12 +414,21 @@ unsigned multiboot2_check(const uint8_t *head, size_t head_len, uint64_t file_si
     if (!ended)
         problem(p, "Multiboot2 header: no end tag (type 0, size 8) within header_length");
 
+    if (sections_required && have_address)
+        problem(p, "Multiboot2 header: the information request requires tag type 9 (ELF "
+                   "sections), but the address tag places the kernel as a flat file, which has "
+                   "no ELF section headers to pass: mark the request optional (flags bit 0), or "
+                   "leave the address tags out and pass an ELF file");
     if (!have_address) {
         if (have_entry)
             problem(p, "Multiboot2 header: an entry address tag without an address tag: this "
                        "loader takes the entry point of an ELF kernel from its ELF header: "
                        "leave the tag out");
-        multiboot_elf_check(head, head_len, file_size, p, load);
+        unsigned elf_problems = multiboot_elf_check(head, head_len, file_size, p, load);
+        if (sections_required && elf_problems == 0 && !elf_has_section_headers(head, head_len))
+            problem(p, "Multiboot2 header: the information request requires tag type 9 (ELF "
+                       "sections), but the ELF file has no section headers (e_shoff is 0): mark "
+                       "the request optional (flags bit 0), or keep the sections");
         return p->count - before;
     }
     if (!have_entry)

@@ -30,7 +30,7 @@ struct disk_address_packet {
 
 /* Stage 2: a header right after its first jump. */
 #define STAGE2_MAGIC 0x444C3253u /* "S2LD" */
-#define STAGE2_HEADER_VERSION 2
+#define STAGE2_HEADER_VERSION 3
 #define STAGE2_CMDLINE_MAX 256
 
 /* The boot protocol the kernel speaks (stage2_header.kernel_kind). */
@@ -43,6 +43,21 @@ struct disk_address_packet {
 /* Modules: files after the kernel on the disk, loaded for Multiboot kernels. */
 #define STAGE2_MODULES_MAX 8
 #define STAGE2_MODULE_STRING_MAX 128 /* including the terminating NUL */
+
+/* The ELF section headers of an ELF Multiboot kernel (Multiboot2 3.6.7,
+ * Multiboot 0.6.96 3.3 flags bit 5): mkimage stores a "section blob" like a
+ * module: the file's section header table, then the contents of every
+ * section that no program header loads (SHF_ALLOC clear, not SHT_NOBITS,
+ * size > 0), each at its sh_addralign (at least SECTION_BLOB_ALIGN). In the
+ * blob's table such a section's sh_addr is its offset in the blob (never 0:
+ * the table comes first); every other section without SHF_ALLOC has sh_addr
+ * 0. Stage 2 adds the blob's load address to every non-zero sh_addr of a
+ * section without SHF_ALLOC, and to nothing else. The Multiboot2 tag holds a
+ * copy of the table, so the table may take at most SECTION_TABLE_MAX bytes
+ * of the Multiboot information area (MULTIBOOT_INFO_SIZE, memory_layout.inc). */
+#define SECTION_TABLE_MAX 0x8000 /* 512 ELF64 or 819 ELF32 section headers */
+#define SECTION_BLOB_ALIGN 8     /* every section's contents at least 8-byte aligned */
+#define SECTION_BLOB_STRING "ELF section headers"
 
 struct stage2_module {
     uint32_t lba;
@@ -65,6 +80,12 @@ struct stage2_header {
     char cmdline[STAGE2_CMDLINE_MAX];
     uint32_t module_count;
     struct stage2_module modules[STAGE2_MODULES_MAX];
+    /* The ELF section blob of an ELF Multiboot kernel (size 0: none), and
+     * the e_shnum, e_shentsize and e_shstrndx of its section header table. */
+    struct stage2_module sections;
+    uint32_t section_count;
+    uint32_t section_entry_size;
+    uint32_t section_string_index;
 } __attribute__((packed));
 
 #endif

@@ -3,6 +3,7 @@ support/ (see support/__init__.py)."""
 import pytest
 
 from support.bochs import BochsMissing, find_bochs
+from support.grub import GrubMissing, check_grub
 from support.images import build_image
 from support.linux import LinuxSetupError, initramfs, linux_kernel
 from support.paths import BUILD, ROOT
@@ -38,6 +39,15 @@ def bochs_installed():
     try:
         return find_bochs()
     except BochsMissing as error:
+        pytest.fail(str(error))
+
+
+@pytest.fixture(scope="session")
+def grub():
+    """A missing GRUB is a failure, not a skip: ./build.sh test installs it."""
+    try:
+        check_grub()
+    except GrubMissing as error:
         pytest.fail(str(error))
 
 

@@ -8,13 +8,15 @@ that every break is where it claims to be, in the CPU mode it should be
 in. And that without MAGIC_BREAKS nothing changes: the normal loader and
 kernel must not carry a single extra byte.
 """
+import os
 import re
 import subprocess
 
+import pexpect
 import pytest
 
 from support.bochs import bochsrc_text, boot_bochs
-from support.paths import BUILD, ROOT
+from support.paths import BUILD, ROOT, as_run_here
 from support.sources import LOADER_FIELDS_INC, nasm_value
 from support.symbols import symbol_address
 
@@ -46,7 +48,10 @@ def nasm(source, out, *defines):
     return out.read_bytes()
 
 
-@pytest.mark.parametrize("stage, breaks", [("stage1", 1), ("stage2", 4)])
+# Stage 2's: its entry, 3 on the way to our own kernels (long_mode.inc),
+# and one before each other handoff (protected_mode_handoff.inc for
+# Multiboot kernels, linux_boot.inc for Linux).
+@pytest.mark.parametrize("stage, breaks", [("stage1", 1), ("stage2", 6)])
 def test_breaks_only_with_the_define(tmp_path, stage, breaks):
     """Assembled without MAGIC_BREAKS a stage is byte for byte the build's;
     with it, it carries exactly its breakpoints more. Stage 1 has room for
@@ -117,6 +122,53 @@ def debug_build(tmp_path_factory, mkimage):
            "--cmdline", "bochs", "-o", str(build / "disk.img")]
     subprocess.run(cmd, check=True, capture_output=True)
     return build
+
+
+def handoff_stop(debug_build, mkimage, kernel, image, *extra):
+    """Boot `kernel` through the debug loader in Bochs to its third magic
+    break (after stage 1's and stage 2's entry): the handoff's. Returns
+    the stop as parse_stop() reads it, the debugger's output there, and
+    stage 2's symbols."""
+    loader = debug_build / "bootloader"
+    subprocess.run([str(mkimage), "build", "--stage1", str(loader / "stage1.bin"),
+                    "--stage2", str(loader / "stage2.bin"), "--kernel", str(kernel),
+                    "-o", str(image), *extra], check=True, capture_output=True)
+    result = boot_bochs(image, until=None, timeout=DEBUG_TIMEOUT_SECONDS,
+                        debugger_commands=["c", "c", "c", "r", "sreg", "creg", "q"],
+                        symbols=[loader / "stage1.sym", loader / "stage2.sym"])
+    console = ANSI_ESCAPE.sub("", result.console).replace("\r", "")
+    assert result.exited, f"{result.stop_reason}\n{console[-3000:]}"
+    parts = console.split("(0) Magic breakpoint")
+    assert len(parts) == 4, f"{len(parts) - 1} magic breaks, expected 3:\n{console[-3000:]}"
+    return parse_stop(parts[3]), parts[3], read_symbols(loader / "stage2.sym")
+
+
+def test_debug_build_stops_before_the_multiboot_handoff(bochs_installed, debug_build, mkimage,
+                                                        tmp_path):
+    """Multiboot2 3.3's machine state, one jump from the kernel: 32-bit
+    protected mode, paging off, EAX the magic."""
+    kernel = tmp_path / "tutorial.bin"
+    subprocess.run(["nasm", "-f", "bin", "-o", str(kernel),
+                    str(ROOT / "tests" / "multiboot" / "tutorial.asm")], check=True)
+    stop, _, stage2 = handoff_stop(debug_build, mkimage, kernel, tmp_path / "tutorial.img")
+    assert stop["symbol"].startswith("enter_protected_mode_handoff.in_flat_32_bit_mode+"), stop
+    assert mode(stop) == "protected" and stop["cs"] == 0x08, stop
+    assert stop["rax"] == MULTIBOOT2_MAGIC, stop
+    assert stop["gdtr"] == stage2["gdt_start"], stop
+
+
+def test_debug_build_stops_before_the_linux_handoff(bochs_installed, debug_build, mkimage,
+                                                    linux, tmp_path):
+    """Real mode, every data segment at Linux's setup segment, one far
+    jump from its setup code."""
+    kernel, archive = linux
+    stop, text, stage2 = handoff_stop(debug_build, mkimage, kernel, tmp_path / "linux.img",
+                                      "--initrd", str(archive))
+    assert stop["symbol"].startswith("boot_linux+"), stop
+    assert stage2["boot_linux"] < stop["linear"] < stage2["place_initrd"], stop
+    assert mode(stop) == "real" and stop["cs"] == 0, stop
+    for name in ["ds", "es", "fs", "gs", "ss"]:
+        assert re.search(rf"^{name}:0x{LINUX_SETUP_SEGMENT:04x},", text, re.M), text
 
 
 def parse_stop(text):
@@ -212,3 +264,125 @@ def test_stops_at_each_stage_boundary(bochs_installed, debug_build):  # noqa: F8
     after_main = min(address for address in kernel.values() if address > kernel["kernel_main"])
     assert kernel["kernel_main"] < last["rip"] < after_main
     assert last["rip"] == last["ip"]
+
+
+# ---- docs/debugging-bochs.md, "Stepping into a Multiboot or Linux handoff" ----------
+
+HANDOFF_SECTION = "## Stepping into a Multiboot or Linux handoff"
+DEBUGGING_DOC = ROOT / "docs" / "debugging-bochs.md"
+PROMPT = r"<bochs:(\d+)> "
+SESSION_TIMEOUT_SECONDS = 90
+MULTIBOOT2_MAGIC = 0x36D76289           # Multiboot2 specification 2.0, 3.3
+LINUX_SETUP_SEGMENT = 0x9000            # linux_boot.inc; the entry is 0x9020:0000
+LINUX_SETUP_END = 0xA0000               # the setup segment's 64 KiB end
+
+
+def handoff_blocks():
+    """The code blocks of the section, each as its lines, in order: the
+    Multiboot shell commands and debugger session, then Linux's."""
+    text = DEBUGGING_DOC.read_text()
+    section = text.split(HANDOFF_SECTION + "\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"^```\n(.*?)^```$", section, re.S | re.M)
+    assert len(blocks) == 4, f"{HANDOFF_SECTION}: 4 code blocks expected, found {len(blocks)}"
+    return [block.splitlines() for block in blocks]
+
+
+def run_documented_session(shell_lines, debugger_lines, cwd):
+    """Run the shell lines in `cwd`, the last one (bochs.py --interactive)
+    on a pseudo-terminal, type the debugger lines at its prompts and quit.
+    Returns (outputs, COM1): outputs[i] is what the i-th debugger command
+    printed. ADDRESS in a command is the first address that an earlier
+    command's `info symbols` printed."""
+    *builds, interactive = shell_lines
+    for line in builds:
+        done = subprocess.run(as_run_here(line), cwd=cwd, capture_output=True, text=True)
+        assert done.returncode == 0, f"{line}\n{done.stdout}{done.stderr}"
+    program, *arguments = as_run_here(interactive)
+    session = pexpect.spawn(program, arguments, cwd=str(cwd), encoding="latin-1",
+                            env=dict(os.environ, TERM="xterm"), dimensions=(25, 80),
+                            timeout=SESSION_TIMEOUT_SECONDS)
+    outputs, transcript = [], ""
+    try:
+        for number, line in enumerate(debugger_lines, 1):
+            prompt = f"<bochs:{number}> "
+            assert line.startswith(prompt), f"{DEBUGGING_DOC.name}: {line!r}"
+            session.expect_exact(prompt)
+            before = ANSI_ESCAPE.sub("", session.before).replace("\r", "")
+            transcript += before
+            if number > 1:
+                outputs.append(before)
+            command = line.removeprefix(prompt)
+            if "ADDRESS" in command:
+                address = re.search(r"\b([0-9a-f]{16}): \w", "".join(outputs))
+                assert address, transcript[-2000:]
+                command = command.replace("ADDRESS", f"0x{int(address[1], 16):x}")
+            session.sendline(command)
+        session.expect_exact(f"<bochs:{len(debugger_lines) + 1}> ")
+        outputs.append(ANSI_ESCAPE.sub("", session.before).replace("\r", ""))
+        session.sendline("q")
+        session.expect(pexpect.EOF)
+    finally:
+        session.close(force=True)
+    return outputs, (cwd / "bochs-serial.txt").read_text(encoding="latin-1")
+
+
+def register(output, name):
+    match = re.search(rf"^{name}: ([0-9a-f]{{8}})_([0-9a-f]{{8}})", output, re.M)
+    assert match, output
+    return int(match[1] + match[2], 16)
+
+
+def segment(output, name):
+    """(selector, the decoded descriptor line) from `sreg` output."""
+    match = re.search(rf"^{name}:0x([0-9a-f]{{4}}), [^\n]*\n\s*([^\n]*)", output, re.M)
+    assert match, output
+    return int(match[1], 16), match[2]
+
+
+def test_stepping_into_a_multiboot_handoff_as_documented(bochs_installed, tmp_path):
+    shell, debugger, _, _ = handoff_blocks()
+    outputs, serial = run_documented_session(shell, debugger, tmp_path)
+    symbols, _, first_stop, registers, _, second_stop, segments = outputs
+    stage2 = read_symbols(BUILD / "bootloader" / "stage2.sym")
+    assert f"{stage2['enter_protected_mode_handoff']:016x}: enter_protected_mode_handoff" \
+        in symbols, symbols
+    assert "(enter_protected_mode_handoff+0)" in first_stop, first_stop
+
+    information = re.search(r"Multiboot2 information at 0x([0-9a-f]{8}) .* jumping to the "
+                            r"kernel at 0x([0-9a-f]{8})", serial)
+    assert information, serial
+    assert register(registers, "rax") == MULTIBOOT2_MAGIC, registers
+    assert register(registers, "rbx") == int(information[1], 16), registers
+    entry = int(information[2], 16)
+    assert any(line.endswith(f" lb {entry:#x}") for line in debugger), \
+        f"the docs break elsewhere than at the entry, {entry:#x}"
+    assert f"Breakpoint 2, {entry:#018x}" in second_stop, second_stop
+
+    selector, descriptor = segment(segments, "cs")
+    assert selector == 0x08 and "32-bit" in descriptor, segments
+    for name in ["ds", "es", "ss"]:
+        assert "base=0x00000000, limit=0xffffffff" in segment(segments, name)[1], segments
+
+
+def test_stepping_into_a_linux_handoff_as_documented(bochs_installed, linux, tmp_path):
+    _, _, shell, debugger = handoff_blocks()
+    kernel, archive = linux                 # the files the docs name, fetched and built
+    assert all(str(path.relative_to(BUILD)) in " ".join(shell) for path in (kernel, archive))
+    outputs, serial = run_documented_session(shell, debugger, tmp_path)
+    _, setup_stop, setup_segments, _, entry_stop, entry_registers, entry_segments = outputs
+    assert "stage2: starting Linux" in serial, serial
+
+    setup_entry = (LINUX_SETUP_SEGMENT + 0x20) << 4
+    assert f"Breakpoint 1, {setup_entry:#018x}" in setup_stop, setup_stop
+    assert segment(setup_segments, "cs")[0] == LINUX_SETUP_SEGMENT + 0x20, setup_segments
+    for name in ["ds", "es", "ss"]:
+        assert segment(setup_segments, name)[0] == LINUX_SETUP_SEGMENT, setup_segments
+    for name in ["ds", "es"]:               # unreal mode's limit, kept by real-mode loads
+        assert "limit=0xffffffff" in segment(setup_segments, name)[1], setup_segments
+
+    assert f"Breakpoint 2, {0x100000:#018x}" in entry_stop, entry_stop
+    selector, descriptor = segment(entry_segments, "cs")
+    assert selector == 0x10 and "32-bit" in descriptor, entry_segments
+    # ESI: Linux's copy of the boot parameters, inside its setup segment.
+    assert LINUX_SETUP_SEGMENT << 4 <= register(entry_registers, "rsi") < LINUX_SETUP_END, \
+        entry_registers

@@ -2,10 +2,9 @@
 shown (in a scratch directory: tests/... and build/... point into this
 tree and this build), and the lines the chapter quotes from mkimage info
 and from the boot appear in what they printed, in the same order."""
-import shlex
 import subprocess
 
-from support.paths import BUILD, ROOT
+from support.paths import ROOT, as_run_here
 
 CHAPTER = ROOT / "docs" / "course" / "10-other-kernels-handoffs.md"
 QEMU_TIMEOUT_SECONDS = 60
@@ -31,17 +30,6 @@ def lab_blocks():
     return [c for c in commands.splitlines() if c.strip()], transcripts
 
 
-def arguments(command):
-    words = []
-    for word in shlex.split(command):
-        if word.startswith("build/"):
-            word = str(BUILD / word.removeprefix("build/"))
-        elif word.startswith("tests/"):
-            word = str(ROOT / word)
-        words.append(word)
-    return words
-
-
 def assert_lines_in_order(expected, output):
     lines = output.splitlines()
     position = 0
@@ -55,12 +43,12 @@ def test_the_lab_runs_as_shown_and_prints_what_the_chapter_quotes(tmp_path):
     *build_steps, info, qemu = commands
     assert info.startswith("build/image/mkimage info ") and qemu.startswith("qemu-system-x86_64 ")
     for step in build_steps:
-        result = subprocess.run(arguments(step), cwd=tmp_path, capture_output=True, text=True)
+        result = subprocess.run(as_run_here(step), cwd=tmp_path, capture_output=True, text=True)
         assert result.returncode == 0, f"{step}\n{result.stdout}{result.stderr}"
-    result = subprocess.run(arguments(info), cwd=tmp_path, capture_output=True, text=True)
+    result = subprocess.run(as_run_here(info), cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert_lines_in_order(info_lines, result.stdout)
-    result = subprocess.run(arguments(qemu), cwd=tmp_path, capture_output=True, text=True,
+    result = subprocess.run(as_run_here(qemu), cwd=tmp_path, capture_output=True, text=True,
                             stdin=subprocess.DEVNULL, timeout=QEMU_TIMEOUT_SECONDS)
     assert result.returncode == KERNEL_EXIT_STATUS, result.stdout + result.stderr
     assert_lines_in_order(boot_lines, result.stdout)

@@ -14,24 +14,14 @@ import struct
 import pytest
 
 from support.grub import (BLOCKLIST, BLOCKLIST_OFFSET, BOOT_IMG, BOOT_KERNEL_SECTOR_OFFSET,
-                          CORE_LBA, GRUB_PROMPT, MINIMAL_PROBES, PAYLOAD_LBA, SECTOR, GrubMissing,
-                          boot_linux, boot_multiboot, build_multiboot_probe, check_grub,
-                          make_multiboot_disk, plain_words, sectors)
+                          CORE_LBA, GRUB_PROMPT, MINIMAL_PROBES, PAYLOAD_LBA, SECTOR, boot_linux,
+                          boot_multiboot, build_multiboot_probe, make_multiboot_disk,
+                          plain_words, sectors)
 from support.linux import LINUX_MACHINES, LINUX_MEMORIES, check_init_report
 from support.qemu import KERNEL_EXIT_FAILURE, KERNEL_EXIT_SUCCESS
 
 # Plain words: GRUB's shell would rewrite quotes (support/grub.py).
 LINUX_CMDLINE = "console=ttyS0 quiet bootstack.probe=grub loader=grub2"
-
-
-@pytest.fixture(scope="module")
-def grub():
-    """A missing GRUB is a failure, not a skip: ./build.sh test installs it."""
-    try:
-        check_grub()
-    except GrubMissing as error:
-        pytest.fail(str(error))
-
 
 
 @pytest.fixture(scope="module")

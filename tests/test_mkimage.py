@@ -35,7 +35,11 @@ KERNEL_KIND_BOOTSTACK = 0         # loader_fields.inc KERNEL_KIND_*
 CMDLINE_END = HEADER_FIELDS_SIZE + CMDLINE_MAX
 MODULES_MAX = 8                   # loader_fields.inc STAGE2_MODULES_MAX
 MODULE_ENTRY_SIZE = 20 + 128      # lba, sectors, size, checksum, string
-HEADER_SIZE = HEADER_FIELDS_SIZE + CMDLINE_MAX + 4 + MODULES_MAX * MODULE_ENTRY_SIZE
+SECTION_FIELDS_SIZE = 12           # section_count, section_entry_size, section_string_index
+# The command line, the modules, then the ELF section blob's record.
+HEADER_SIZE = HEADER_FIELDS_SIZE + CMDLINE_MAX + 4 + (MODULES_MAX + 1) * MODULE_ENTRY_SIZE + \
+    SECTION_FIELDS_SIZE
+HEADER_VERSION = 3                # loader_fields.inc STAGE2_HEADER_VERSION
 
 KERNEL_MAX_FILE_BYTES = 256 * MIB
 # Stage 2 reads the ELF and program headers from its first chunk of the
@@ -97,7 +101,8 @@ def make_stage1():
     return bytes(s)
 
 
-def make_stage2(size=2000, *, magic=STAGE2_MAGIC, version=2, header_size=HEADER_SIZE):
+def make_stage2(size=2000, *, magic=STAGE2_MAGIC, version=HEADER_VERSION,
+                header_size=HEADER_SIZE):
     """Stage 2: its header (with stale values mkimage must overwrite), then
     recognisable filler."""
     header = struct.pack(HEADER_FORMAT, b"\xe9\x1d\x01\x90", magic, version, header_size,
@@ -192,7 +197,7 @@ def test_good_build_layout(inputs):
     s2 = image[SECTOR:SECTOR + s2_sectors * SECTOR]
     jump, magic, version, hsize, h_lba, h_sectors, h_size, h_sum, h_kind = \
         struct.unpack_from(HEADER_FORMAT, s2)
-    assert (jump, magic, version, hsize) == (stage2[:4], STAGE2_MAGIC, 2, HEADER_SIZE)
+    assert (jump, magic, version, hsize) == (stage2[:4], STAGE2_MAGIC, HEADER_VERSION, HEADER_SIZE)
     assert (h_lba, h_sectors, h_size) == (k_lba, k_sectors, len(kernel))
     assert h_kind == KERNEL_KIND_BOOTSTACK
     assert h_sum == kernel_checksum(kernel)
@@ -220,7 +225,8 @@ def test_info_on_good_image(inputs):
     assert ("partition 1: status 0x80 (active), type 0x7F, first LBA 1, 2047 sectors, "
             "CHS 0/0/2 to 0/32/32") in out
     assert "stage 2: LBA 1, 4 sectors" in out
-    assert 'stage 2 header: magic 0x444C3253 ("S2LD"), version 2, size 1480' in out
+    assert f'stage 2 header: magic 0x444C3253 ("S2LD"), version {HEADER_VERSION}, ' \
+        f'size {HEADER_SIZE}' in out
     assert f"kernel: LBA 8, {-(-len(kernel) // SECTOR)} sectors, {len(kernel)} bytes" in out
     assert 'command line: "root=/dev/x \\"quoted\\""' in out
     assert f"checksum: recorded 0x{checksum:016X}, computed 0x{checksum:016X}: ok" in out
@@ -561,10 +567,11 @@ def test_bad_stage1(inputs, name, change, fragments):
 @pytest.mark.parametrize("name,content,fragments", [
     ("too-big", make_stage2(STAGE2_MAX_SECTORS * SECTOR + 1),
      ["is 32769 bytes (65 sectors)", "at most 64 sectors"]),
-    ("too-short", make_stage2(100), ["too short", "1480-byte stage-2 header"]),
+    ("too-short", make_stage2(100), ["too short", f"{HEADER_SIZE}-byte stage-2 header"]),
     ("no-magic", make_stage2(magic=0x12345678), ["expected magic 0x444C3253", "0x12345678"]),
     ("wrong-version", make_stage2(version=1), ["header version 1"]),
-    ("wrong-size", make_stage2(header_size=300), ["300-byte stage-2 header", "1480 bytes"]),
+    ("wrong-size", make_stage2(header_size=300), ["300-byte stage-2 header",
+                                                 f"{HEADER_SIZE} bytes"]),
 ])
 def test_bad_stage2(inputs, name, content, fragments):
     stage2 = inputs.file(f"{name}.bin", content)

@@ -18,24 +18,19 @@ import pytest
 from support import multiboot as mb
 from support.loader_lines import LOADER_HALTED
 from support.multiboot_probe import (MODULE_BYTES, MODULE_STRING, MODULE_TEXT, PAGE,
-                                     check_basic_memory, check_machine_state, module_files,
-                                     printed_memory_map, probe_values, usable_ram_holding)
+                                     check_elf_sections, check_machine_state,
+                                     check_multiboot1_memory,
+                                     module_files, printed_memory_map, probe_values,
+                                     usable_ram_holding)
 from support.paths import KERNEL_ELF
 from support.qemu import KERNEL_EXIT_SUCCESS, boot
+from support.sources import MEMORY_LAYOUT_INC, nasm_value
 
 MACHINES = ["pc", "q35"]
 MEMORY_SIZES = ["128M", "4G"]
 BOOT_TIMEOUT_SECONDS = 60
 SETTLE_SECONDS = 0.5
-LOADER_MAGIC = 0x2BADB002               # 3.2: EAX at the entry
 CMDLINE = 'multiboot one  "x" \\ y'
-
-# 3.3: the information structure's fields, as (offset, name).
-INFO_FIELDS = ["flags", "mem_lower", "mem_upper", "boot_device", "cmdline", "mods_count",
-               "mods_addr", "syms0", "syms1", "syms2", "syms3", "mmap_length", "mmap_addr",
-               "drives_length", "drives_addr", "config_table", "boot_loader_name", "apm_table"]
-FLAG_MEMORY, FLAG_BOOT_DEVICE, FLAG_CMDLINE, FLAG_MODS = 1 << 0, 1 << 1, 1 << 2, 1 << 3
-FLAG_MMAP, FLAG_BOOT_LOADER_NAME = 1 << 6, 1 << 9
 
 
 FORMATS = ["flat", "elf32", "elf64"]
@@ -65,13 +60,29 @@ def test_probe_sees_the_multiboot1_machine_state_and_information(mkimage, probes
     result = boot_until_halt_or_exit(image, machine=machine, memory=memory)
     assert result.exit_code == KERNEL_EXIT_SUCCESS, result.describe()
     state, segments, a20, dumps = probe_values(result.serial)
-    check_machine_state(state, segments, a20, LOADER_MAGIC)
+    check_machine_state(state, segments, a20, mb.MULTIBOOT1_LOADER_MAGIC)
 
-    info = dict(zip(INFO_FIELDS, struct.unpack(f"<{len(INFO_FIELDS)}I",
-                                               dumps["information"][0])))
+    info = dict(zip(mb.MULTIBOOT1_INFO_FIELDS,
+                    struct.unpack(f"<{len(mb.MULTIBOOT1_INFO_FIELDS)}I",
+                                  dumps["information"][0])))
     assert state["ebx"] % 4 == 0
-    assert info["flags"] == (FLAG_MEMORY | FLAG_BOOT_DEVICE | FLAG_CMDLINE | FLAG_MODS |
-                             FLAG_MMAP | FLAG_BOOT_LOADER_NAME), hex(info["flags"])
+    # Flags bit 5, the ELF section headers, for the ELF files only.
+    elf = kernel_format != "flat"
+    assert info["flags"] == mb.MULTIBOOT1_INFO_FLAGS | (mb.MULTIBOOT1_FLAG_ELF_SECTIONS
+                                                        if elf else 0), hex(info["flags"])
+    if elf:
+        table = dumps["section headers"][0]
+        assert info["shdr_num"] * info["shdr_size"] == len(table)
+        check_elf_sections(probes[kernel_format],
+                           (info["shdr_num"], info["shdr_size"], info["shdr_shndx"]), table,
+                           dumps["section"], result.serial,
+                           (state["ebx"], state["ebx"] + nasm_value(MEMORY_LAYOUT_INC,
+                                                                    "MULTIBOOT_INFO_SIZE")))
+        # The table is the first thing in the blob stage 2 printed.
+        assert f"ELF section headers at 0x{info['shdr_addr']:08x}-" in result.serial
+    else:
+        assert [info[f"shdr_{field}"] for field in ("num", "size", "addr", "shndx")] == [0] * 4
+        assert "section" not in dumps and "section headers" not in dumps
     assert dumps["cmdline"] == [CMDLINE.encode() + b"\0"]
     assert dumps["loader name"] == [b"bootstack stage 2\0"]
     # boot_device: the BIOS drive in the top byte, no partition (0xFF each).
@@ -81,11 +92,7 @@ def test_probe_sees_the_multiboot1_machine_state_and_information(mkimage, probes
     # holding what stage 2 printed, and mem_lower/mem_upper from it.
     printed = printed_memory_map(result.serial)
     mmap = dumps["mmap"][0]
-    assert info["mmap_length"] == len(mmap) == 24 * len(printed)
-    entries = [struct.unpack_from("<IQQI", mmap, 24 * i) for i in range(len(printed))]
-    assert all(size == 20 for size, *_ in entries)
-    assert [tuple(entry[1:]) for entry in entries] == printed
-    check_basic_memory(info["mem_lower"], info["mem_upper"], printed)
+    check_multiboot1_memory(info, mmap, printed)
 
     # The modules: in order, page-aligned (flags bit 0) above the kernel,
     # their bytes and strings as given.

@@ -24,8 +24,9 @@ from support import multiboot as mb
 from support.foreign_kernel import make_image
 from support.loader_lines import LOADER_HALTED
 from support.multiboot_probe import (MODULE_BYTES, MODULE_STRING, MODULE_TEXT, PAGE,
-                                     check_basic_memory, check_machine_state, module_files,
-                                     printed_memory_map, probe_values, usable_ram_holding)
+                                     check_basic_memory, check_elf_sections, check_machine_state,
+                                     module_files, printed_memory_map, probe_values,
+                                     usable_ram_holding)
 from support.paths import KERNEL_ELF
 from support.qemu import KERNEL_EXIT_SUCCESS, boot
 from support.sources import LOADER_FIELDS_INC, nasm_value
@@ -37,9 +38,7 @@ SETTLE_SECONDS = 0.5
 SECTOR = 512
 MIB = 1024 * 1024
 
-GREETING = "tutorial kernel: hello from 64-bit long mode"
-VGA_TEXT = 0xB8000
-VGA_ATTRIBUTE = 0x0A                     # tutorial.asm GREEN_ON_BLACK
+GREETING = mb.TUTORIAL_GREETING
 CMDLINE = 'probe  a=1 "quoted" \\ end'   # two spaces, quotes, a backslash: byte for byte
 
 @pytest.fixture(scope="module")
@@ -81,13 +80,14 @@ def test_tutorial_kernel_writes_the_vga_text_buffer(mkimage, kernels, tmp_path):
     after the kernel has halted (no isa-debug-exit device, so its exit
     request does nothing and it stays in its halt loop)."""
     image = make_image(mkimage, kernels["tutorial"], tmp_path / "tutorial.img")
-    command = f"xp /{len(GREETING)}hx {VGA_TEXT:#x}"
+    command = f"xp /{len(GREETING)}hx {mb.VGA_TEXT:#x}"
     result = boot(image, until=re.escape(GREETING), settle=SETTLE_SECONDS,
                   timeout=BOOT_TIMEOUT_SECONDS, debug_exit=False, monitor_commands=[command])
     assert result.monitor, result.describe()
     cells = vga_text(result.monitor[command])
     assert "".join(char for char, _ in cells) == GREETING, result.monitor[command]
-    assert {attribute for _, attribute in cells} == {VGA_ATTRIBUTE}, result.monitor[command]
+    assert {attribute for _, attribute in cells} == {mb.TUTORIAL_VGA_ATTRIBUTE}, \
+        result.monitor[command]
 
 
 @pytest.mark.parametrize("memory", MEMORY_SIZES)
@@ -112,10 +112,19 @@ def test_probe_sees_the_multiboot2_machine_state_and_information(mkimage, kernel
     # QEMU's firmware has ACPI: an RSDP for the old-ACPI tag, and for the
     # new one when its revision is 2 or more.
     acpi = [mb.INFO_ACPI_OLD] + ([mb.INFO_ACPI_NEW] if mb.INFO_ACPI_NEW in types else [])
+    # 3.6.7: the ELF sections for the ELF files, which have section headers.
+    elf = probe != "probe"
     assert types == [mb.INFO_CMDLINE, mb.INFO_LOADER_NAME, mb.INFO_MODULE, mb.INFO_MODULE,
                      mb.INFO_BASIC_MEMORY, mb.INFO_BOOT_DEVICE, mb.INFO_MEMORY_MAP,
-                     *acpi, mb.INFO_END], types
+                     *([mb.INFO_ELF_SECTIONS] if elf else []), *acpi, mb.INFO_END], types
     payload = dict(tags)
+    if elf:
+        sections = payload[mb.INFO_ELF_SECTIONS]
+        check_elf_sections(kernels[probe], struct.unpack_from("<III", sections), sections[12:],
+                           dumps["section"], result.serial,
+                           (state["ebx"], state["ebx"] + len(information)))
+    else:
+        assert "section" not in dumps
 
     # 3.6.16, 3.6.17: copies of the RSDP (ACPI 6.x, 5.2.5.3), checksums intact.
     old = payload[mb.INFO_ACPI_OLD]

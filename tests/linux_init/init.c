@@ -4,8 +4,9 @@
  *
  *   BOOTSTACK-INIT cmdline=<the whole /proc/cmdline> memtotal_kib=<N>
  *
- * on the console (the kernel's console=ttyS0 makes that COM1), then
- * reboot(RB_POWER_OFF), which ends QEMU through ACPI. Any failure is
+ * on the console (the kernel's console=ttyS0 makes that COM1), then, once
+ * the line is sent, reboot(RB_POWER_OFF), which ends QEMU and Bochs
+ * through ACPI. Any failure is
  * printed as "BOOTSTACK-INIT error: ..." and powers off as well, so a test
  * never waits for a hung machine.
  *
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define MARKER "BOOTSTACK-INIT"
@@ -27,12 +29,26 @@ static void say(const char *text)
     write(STDOUT_FILENO, text, strlen(text));
 }
 
+/*
+ * Powers the machine off once the console has sent everything. write()
+ * only queues the bytes in the tty layer, and the serial driver hands
+ * them to the UART as it empties its transmitter, at the line's speed
+ * (115200 baud: about 87 us a byte); a real UART and Bochs's both take
+ * that long. reboot() does not wait for the queue, so without tcdrain()
+ * the line was cut in Bochs; QEMU's UART sends each byte at once.
+ */
+static void power_off(void)
+{
+    tcdrain(STDOUT_FILENO);
+    reboot(RB_POWER_OFF);
+}
+
 static void fail(const char *what)
 {
     say(MARKER " error: ");
     say(what);
     say("\n");
-    reboot(RB_POWER_OFF);
+    power_off();
     for (;;)
         pause();
 }
@@ -89,7 +105,7 @@ int main(void)
     say("\n");
 
     sync();
-    reboot(RB_POWER_OFF);
+    power_off();
     fail("reboot(RB_POWER_OFF) returned");
     return 1;
 }

@@ -14,13 +14,20 @@
 ;   probe: information XX XX ...                   (Multiboot2: total_size bytes at
 ;                                                  EBX; Multiboot 1: the first 72)
 ;   probe: module XX XX ...                        (the bytes of each module, in order)
+;   probe: section headers XX XX ...               (Multiboot 1 flags bit 5: the table;
+;                                                  Multiboot2 tag 9 has it in "information")
+;   probe: section XX XX ...                       (for each section header in order: the
+;                                                  sh_size bytes at its sh_addr; none for
+;                                                  SHT_NOBITS)
 ; and for Multiboot 1 the bytes that the structure points to:
 ;   probe: cmdline, loader name, mmap, mods, module string XX XX ...
 ;   probe: done
 ; then exits through isa-debug-exit (0x10). The test, not the probe, judges
 ; the values: the probe only has to read them before it changes anything.
 ; A flat binary placed by the header's address fields, or with -DELF an
-; object file for ld (nasm -f elf32 or elf64) placed by its program headers.
+; object file for ld (nasm -f elf32 or elf64) placed by its program headers;
+; as a Multiboot2 ELF file its information request requires the ELF
+; sections (tag type 9, 3.6.7).
 global start
 
 LOAD_ADDRESS            equ 0x100000
@@ -29,6 +36,7 @@ ARCHITECTURE_I386       equ 0
 TAG_ADDRESS             equ 2
 TAG_ENTRY_ADDRESS       equ 3
 TAG_END                 equ 0
+TAG_INFORMATION_REQUEST equ 1
 COM1                    equ 0x3F8
 COM1_LINE_STATUS        equ COM1 + 5
   TRANSMIT_EMPTY        equ 0x20
@@ -40,10 +48,27 @@ A20_LOW_PROBE           equ 0x200000
 A20_HIGH_PROBE          equ 0x300000
 SELECTOR_INDEX_MASK     equ 0xFFF8      ; a selector without its RPL and TI bits
 INFO_TAG_MODULE         equ 3           ; Multiboot2 3.6.6
+INFO_TAG_ELF_SECTIONS   equ 9           ; Multiboot2 3.6.7, as GRUB 2.06 writes it:
+  INFO_SECTIONS_NUM     equ 8           ;   u32 num, entsize, shndx, then the table
+  INFO_SECTIONS_ENTSIZE equ 12
+  INFO_SECTIONS_TABLE   equ 20
+; ELF section headers (System V ABI): sh_type at 4; sh_addr and sh_size at
+; 12 and 20 (ELF32, u32) or 16 and 32 (ELF64, u64: we read the low dword).
+SH_TYPE                 equ 4
+SHT_NOBITS              equ 8
+ELF64_SECTION_HEADER_SIZE equ 64
+ELF32_SH_ADDR           equ 12
+ELF32_SH_SIZE           equ 20
+ELF64_SH_ADDR           equ 16
+ELF64_SH_SIZE           equ 32
 ; Multiboot 0.6.96, 3.3: fields of the information structure we follow.
 MBI1_CMDLINE            equ 16
 MBI1_MODS_COUNT         equ 20
 MBI1_MODS_ADDR          equ 24
+MBI1_SHDR_NUM           equ 28          ; flags bit 5: the ELF section header table
+MBI1_SHDR_SIZE          equ 32
+MBI1_SHDR_ADDR          equ 36
+MBI1_HAS_ELF_SECTIONS   equ 1 << 5
 MBI1_MMAP_LENGTH        equ 44
 MBI1_MMAP_ADDR          equ 48
 MBI1_BOOT_LOADER_NAME   equ 64
@@ -93,6 +118,11 @@ align 8, db 0
     dw TAG_ENTRY_ADDRESS, 0
     dd 12
     dd start
+%else
+align 8, db 0
+    dw TAG_INFORMATION_REQUEST, 0       ; flags 0: required
+    dd 12
+    dd INFO_TAG_ELF_SECTIONS
 %endif
 align 8, db 0
     dw TAG_END, 0
@@ -218,6 +248,20 @@ start:
     dec edx
     jmp .next_module
 .modules_done:
+    test dword [ebx], MBI1_HAS_ELF_SECTIONS
+    jz .sections_done
+    mov esi, section_headers_text
+    call print
+    mov esi, [ebx + MBI1_SHDR_ADDR]
+    mov eax, [ebx + MBI1_SHDR_NUM]
+    mul dword [ebx + MBI1_SHDR_SIZE]
+    mov ecx, eax
+    call print_bytes
+    mov esi, [ebx + MBI1_SHDR_ADDR]
+    mov ecx, [ebx + MBI1_SHDR_NUM]
+    mov edx, [ebx + MBI1_SHDR_SIZE]
+    call print_sections
+.sections_done:
 %else
     ; The information structure, byte by byte: its first dword is its size.
     mov esi, information_text
@@ -234,13 +278,21 @@ start:
     test eax, eax
     jz .tags_done                       ; the end tag
     cmp eax, INFO_TAG_MODULE
-    jne .tag_along
+    jne .not_module
     mov esi, module_text
     call print
     mov esi, [ebx + 8]                  ; mod_start
     mov ecx, [ebx + 12]                 ; mod_end
     sub ecx, esi
     call print_bytes
+    jmp .tag_along
+.not_module:
+    cmp eax, INFO_TAG_ELF_SECTIONS
+    jne .tag_along
+    lea esi, [ebx + INFO_SECTIONS_TABLE]
+    mov ecx, [ebx + INFO_SECTIONS_NUM]
+    mov edx, [ebx + INFO_SECTIONS_ENTSIZE]
+    call print_sections
 .tag_along:
     mov eax, [ebx + 4]                  ; tags start 8-byte aligned
     add eax, 7
@@ -258,6 +310,34 @@ start:
 .halt:
     hlt
     jmp .halt
+
+; print_sections: for each of the ECX section headers of EDX bytes at ESI,
+; "probe: section" and the bytes of the section as its sh_addr and sh_size
+; give them (none for SHT_NOBITS, which has no bytes from the file).
+print_sections:
+    jecxz .done
+    push ecx
+    push esi
+    mov edi, esi
+    mov esi, section_text
+    call print
+    xor ecx, ecx
+    cmp dword [edi + SH_TYPE], SHT_NOBITS
+    je .print
+    mov esi, [edi + ELF32_SH_ADDR]
+    mov ecx, [edi + ELF32_SH_SIZE]
+    cmp edx, ELF64_SECTION_HEADER_SIZE
+    jne .print
+    mov esi, [edi + ELF64_SH_ADDR]
+    mov ecx, [edi + ELF64_SH_SIZE]
+.print:
+    call print_bytes
+    pop esi
+    pop ecx
+    add esi, edx
+    loop print_sections
+.done:
+    ret
 
 ; print_bytes: ECX bytes from ESI, each as " XX", then a new line.
 print_bytes:
@@ -361,6 +441,8 @@ loader_name_text:   db "probe: loader name", 0
 mmap_text:          db "probe: mmap", 0
 mods_text:          db "probe: mods", 0
 module_string_text: db "probe: module string", 0
+section_headers_text: db "probe: section headers", 0
+section_text:       db "probe: section", 0
 done_text:          db "probe: done", 0
 
 section .bss align=16

@@ -111,6 +111,9 @@ class BochsResult:
     exited: bool            # Bochs ended by itself (panic, or a quit)
     stop_reason: str        # why we stopped waiting, for failure messages
     console: str = ""       # what Bochs printed on its terminal (the debugger's output)
+    # {regex: seconds from start until it first showed on COM1}, for the
+    # `marks` boot_bochs() was given that showed.
+    marks: dict = dataclasses.field(default_factory=dict)
 
     def lines(self):
         return self.serial.replace("\r", "").split("\n")
@@ -132,6 +135,17 @@ class BochsResult:
         return (f"Bochs: {self.stop_reason}, {self.seconds:.1f} s\n"
                 f"--- serial ---\n{self.serial}\n"
                 f"--- Bochs log errors and panics ---\n{self.log_problems()}")
+
+
+# A line of the debugger's `x`/`xp` output: the address, the symbol Bochs
+# puts next to it, then the values, each 0x-prefixed after a tab.
+EXAMINE_LINE = re.compile(r"^0x[0-9a-f]+ <[^>]*>:((?:\t0x[0-9a-f]+)+)\r?$", re.M)
+
+
+def examined_values(console):
+    """Every value that `x`/`xp` commands printed in `console`, in order."""
+    return [int(value, 16) for values in EXAMINE_LINE.findall(console)
+            for value in values.split()]
 
 
 def find_bochs():
@@ -258,7 +272,7 @@ def _die_with_us():
 
 
 def boot_bochs(image, *, memory_mib=64, until=r"Kernel: boot complete",
-               timeout=30.0, settle=0.0, debugger_commands=("c",), symbols=()):
+               timeout=30.0, settle=0.0, debugger_commands=("c",), symbols=(), marks=()):
     """Boot `image` (a copy of it) in Bochs and return a BochsResult.
 
     until:   regex; once it appears on COM1 we wait `settle` more seconds
@@ -269,6 +283,8 @@ def boot_bochs(image, *, memory_mib=64, until=r"Kernel: boot complete",
     debugger_commands: what the debugger runs from its prompt at the
              reset vector, after loading the `symbols` files; its output
              is the result's `console`.
+    marks:   regexes whose first appearance on COM1 is timed (the
+             result's `marks`): how far a slow boot got, and when.
     """
     binary, bios, vga_bios = find_bochs()
     pattern = re.compile(until) if until is not None else None
@@ -290,6 +306,7 @@ def boot_bochs(image, *, memory_mib=64, until=r"Kernel: boot complete",
         proc = None
         reason = "timed out"
         found = False
+        seen_marks = {}
         try:
             proc = subprocess.Popen(
                 [binary, "-q", "-f", str(rc), "-rc", str(commands)],
@@ -310,6 +327,10 @@ def boot_bochs(image, *, memory_mib=64, until=r"Kernel: boot complete",
                         break
                     console += data
                 now = time.monotonic()
+                if len(seen_marks) < len(marks):
+                    text = _read(serial)
+                    seen_marks.update({mark: now - start for mark in marks
+                                       if mark not in seen_marks and re.search(mark, text)})
                 if proc.poll() is not None:
                     reason = f"Bochs exited by itself with status {proc.returncode}"
                     break
@@ -347,7 +368,7 @@ def boot_bochs(image, *, memory_mib=64, until=r"Kernel: boot complete",
             found = bool(pattern.search(_read(serial)))
         return BochsResult(serial=_read(serial), log=_read(log)[:LOG_LIMIT_BYTES],
                            seconds=seconds, found=found, exited=exited, stop_reason=reason,
-                           console=console.decode("latin-1"))
+                           console=console.decode("latin-1"), marks=seen_marks)
 
 
 # ---- For people: boot with the debugger at the prompt ---------------------------
@@ -387,7 +408,8 @@ def interactive(image, memory_mib=64, symbols=(), run=False):
         if run:
             print("bochs.py: a debug build: c runs to the next stage boundary "
                   "(stage 1, stage 2, real mode's end, protected mode's end, the kernel jump, "
-                  "kernel_main).", flush=True)
+                  "kernel_main; for a Multiboot kernel or Linux, the handoff after stage 2).",
+                  flush=True)
         # Ctrl-C is for Bochs (it breaks into the debugger), not for us: a
         # handler that does nothing keeps Python waiting, and unlike SIG_IGN
         # it is not inherited by Bochs.

@@ -64,3 +64,49 @@ def read_elf(path):
             end = data.index(b"\0", strtab_offset + name_offset)
             sections[data[strtab_offset + name_offset:end].decode()] = (addr, size)
     return Elf(e_type, machine, entry, loads, sections)
+
+
+# Section headers of ELF32 and ELF64 files alike (System V ABI, "Sections";
+# ELF-64 Object File Format 1.5): the fields after sh_name and sh_type are
+# u32 in ELF32 and u64 in ELF64, sh_link and sh_info u32 in both.
+SHDR32_FORMAT = "<IIIIIIIIII"
+SHDR64_FORMAT = SHDR_FORMAT
+SHDR_FIELDS = ("name", "type", "flags", "addr", "offset", "size", "link", "info", "addralign",
+               "entsize")
+SHT_NOBITS = 8
+SHF_ALLOC = 0x2
+
+
+def section_headers(data):
+    """(e_shentsize, e_shstrndx, [{field: value, "raw": bytes, "name": str}])
+    of an ELF32 or ELF64 file's bytes; names read from its e_shstrndx section."""
+    is64 = data[4] == 2
+    shoff, entsize, count, strndx = (struct.unpack_from("<Q", data, 40)[0],
+                                     *struct.unpack_from("<HHH", data, 58)) if is64 else \
+        (struct.unpack_from("<I", data, 32)[0], *struct.unpack_from("<HHH", data, 46))
+    headers = []
+    for i in range(count):
+        at = shoff + i * entsize
+        values = struct.unpack_from(SHDR64_FORMAT if is64 else SHDR32_FORMAT, data, at)
+        header = dict(zip(SHDR_FIELDS, values))
+        header["name_offset"] = header.pop("name")
+        header["raw"] = data[at:at + entsize]
+        headers.append(header)
+    names = headers[strndx] if headers else None
+    for header in headers:
+        start = names["offset"] + header["name_offset"]
+        header["name"] = data[start:data.index(b"\0", start)].decode()
+    return entsize, strndx, headers
+
+
+def section_headers_from_table(table, entsize):
+    """The section headers of a table in memory, as section_headers() reads
+    them (without names): [{field: value, "raw": bytes}]."""
+    fmt = SHDR64_FORMAT if entsize == 64 else SHDR32_FORMAT
+    headers = []
+    for at in range(0, len(table), entsize):
+        header = dict(zip(SHDR_FIELDS, struct.unpack_from(fmt, table, at)))
+        header["name_offset"] = header.pop("name")
+        header["raw"] = table[at:at + entsize]
+        headers.append(header)
+    return headers

@@ -32,8 +32,19 @@ INFO_MODULE = 3
 INFO_BASIC_MEMORY = 4
 INFO_BOOT_DEVICE = 5
 INFO_MEMORY_MAP = 6
+INFO_ELF_SECTIONS = 9              # 3.6.7, laid out as GRUB 2.06 writes it
 INFO_ACPI_OLD = 14
 INFO_ACPI_NEW = 15
+
+# tests/multiboot/tutorial.asm: its greeting, on COM1 and in the VGA text
+# buffer (green on black), and how its success path ends: "mov al, 0x10;
+# out 0xF4, al" (the exit request to QEMU's isa-debug-exit), then the
+# halt loop "hlt; jmp $-1" where it stays on a machine without that device.
+TUTORIAL_GREETING = "tutorial kernel: hello from 64-bit long mode"
+VGA_TEXT = 0xB8000
+TUTORIAL_VGA_ATTRIBUTE = 0x0A           # tutorial.asm GREEN_ON_BLACK
+TUTORIAL_EXIT_REQUEST = b"\xb0\x10\xe6\xf4"
+TUTORIAL_HALT_LOOP = b"\xf4\xeb\xfd"
 
 # A 32-bit "cli; hlt; jmp $-1": where a made-up kernel stops, should it run.
 HALT_CODE = b"\xfa\xf4\xeb\xfd"
@@ -92,6 +103,14 @@ def _pad(data):
     return data + bytes(-len(data) % ALIGN)
 
 
+def tutorial_halt_address(binary):
+    """Where the flat tutorial kernel `binary` (bytes, loaded whole at
+    LOAD_ADDRESS by its address tag) halts after greeting."""
+    end = TUTORIAL_EXIT_REQUEST + TUTORIAL_HALT_LOOP
+    assert binary.count(end) == 1, "tutorial.asm no longer ends its success path as expected"
+    return LOAD_ADDRESS + binary.index(end) + len(TUTORIAL_EXIT_REQUEST)
+
+
 def tag(tag_type, payload=b"", optional=False):
     """One header tag, padded to the next 8-byte boundary."""
     return _pad(struct.pack("<HHI", tag_type, TAG_OPTIONAL if optional else 0,
@@ -128,6 +147,17 @@ def flat_kernel(extra_tags=b"", load_addr=LOAD_ADDRESS, placed=True):
 
 
 MULTIBOOT1_MAGIC = 0x1BADB002          # GNU Multiboot 0.6.96, 3.1.2
+MULTIBOOT1_LOADER_MAGIC = 0x2BADB002   # 3.2: EAX at the entry
+# 3.3: the information structure's fields, in order, 4 bytes each.
+MULTIBOOT1_INFO_FIELDS = [
+    "flags", "mem_lower", "mem_upper", "boot_device", "cmdline", "mods_count", "mods_addr",
+    "shdr_num", "shdr_size", "shdr_addr", "shdr_shndx", "mmap_length", "mmap_addr",
+    "drives_length", "drives_addr", "config_table", "boot_loader_name", "apm_table"]
+# 3.3: the flags stage 2 sets for every kernel: mem_* (bit 0), boot_device
+# (1), cmdline (2), mods_* (3), mmap_* (6) and boot_loader_name (9); and
+# for an ELF kernel the section headers, shdr_* (bit 5), too.
+MULTIBOOT1_INFO_FLAGS = 1 << 0 | 1 << 1 | 1 << 2 | 1 << 3 | 1 << 6 | 1 << 9
+MULTIBOOT1_FLAG_ELF_SECTIONS = 1 << 5
 MULTIBOOT1_ADDRESS_FIELDS = 1 << 16     # flags bit 16: the address fields are valid
 
 

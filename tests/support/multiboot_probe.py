@@ -2,6 +2,9 @@
 modules they hand it, reading what it printed, and the checks of the
 machine state and the memory figures both specifications prescribe."""
 import re
+import struct
+
+from support.elf_reader import SHF_ALLOC, SHT_NOBITS, section_headers, section_headers_from_table
 
 PAGE = 4096
 ONE_MIB = 0x100000
@@ -27,6 +30,8 @@ MODULE_BYTES = bytes((i * 13 + i // 256) % 256 for i in range(5000))
 MODULE_TEXT = b"the second module\n"
 MODULE_STRING = "second  module, with args"
 
+SECTIONS_LINE = re.compile(
+    r"^stage2: ELF section headers at 0x([0-9a-f]{8})-0x([0-9a-f]{8})$", re.M)
 MEMORY_ENTRY_LINE = re.compile(
     r"^stage2: memory map entry: base 0x([0-9a-f]{16}), length 0x([0-9a-f]{16}), type (\d+)$",
     re.M)
@@ -103,3 +108,72 @@ def check_basic_memory(mem_lower, mem_upper, printed):
     upper = usable_ram_holding(printed, ONE_MIB)
     assert mem_lower == min(lower[1], LOWER_MEMORY_LIMIT) // 1024
     assert mem_upper == (min(upper[1], 1 << 32) - ONE_MIB) // 1024
+
+
+def check_multiboot1_memory(info, mmap, printed):
+    """A Multiboot 1 information structure's memory fields (0.6.96, 3.3)
+    against the memory map stage 2 printed: mmap_length and the entries,
+    each with its size field of 20 (not counting itself), holding exactly
+    the printed entries in order; mem_lower and mem_upper from them."""
+    assert info["mmap_length"] == len(mmap) == 24 * len(printed)
+    entries = [struct.unpack_from("<IQQI", mmap, 24 * i) for i in range(len(printed))]
+    assert all(size == 20 for size, *_ in entries)
+    assert [tuple(entry[1:]) for entry in entries] == printed
+    check_basic_memory(info["mem_lower"], info["mem_upper"], printed)
+
+
+def loaded_ranges(serial):
+    """[(start, end)] of the kernel and the modules, as stage 2 printed them."""
+    serial = serial.replace("\r", "")
+    kernel = re.search(r"Multiboot kernel: loads at 0x([0-9a-f]{8})-0x([0-9a-f]{8})", serial)
+    modules = re.findall(r"^stage2: module \d+ \(.*\) at 0x([0-9a-f]{8})-0x([0-9a-f]{8})$",
+                         serial, re.M)
+    return [(int(start, 16), int(end, 16)) for start, end in [kernel.groups(), *modules]]
+
+
+def check_elf_sections(elf_path, fields, table, contents, serial, information):
+    """The ELF section headers an ELF Multiboot kernel was given (Multiboot2
+    3.6.7 tag type 9, Multiboot 0.6.96 3.3 flags bit 5) against its file.
+    `fields` = (num, entsize, shndx), `table` the section header table the
+    kernel got, `contents` the bytes the probe read at each section's sh_addr,
+    `information` the (start, end) of the information structure.
+    Every field but sh_addr is the file's; a section with SHF_ALLOC keeps
+    its address; every other section with bytes in the file lies in the blob
+    stage 2 printed (on a page, in usable RAM, clear of the kernel, the
+    modules and the information structure), at its alignment, holding the
+    file's bytes; the rest have sh_addr 0. The names come from the section
+    names section in memory."""
+    data = elf_path.read_bytes()
+    entsize, strndx, expected = section_headers(data)
+    assert fields == (len(expected), entsize, strndx), (fields, len(expected), entsize, strndx)
+    given = section_headers_from_table(table, entsize)
+    assert len(given) == len(expected) and len(contents) == len(expected), (len(given), contents)
+
+    blob = SECTIONS_LINE.search(serial.replace("\r", ""))
+    assert blob, serial
+    blob_start, blob_end = int(blob[1], 16), int(blob[2], 16)
+    assert blob_start % PAGE == 0, hex(blob_start)
+    holding = usable_ram_holding(printed_memory_map(serial), blob_start)
+    assert holding and blob_end <= holding[1], (hex(blob_start), hex(blob_end), holding)
+    for start, end in [*loaded_ranges(serial), information]:
+        assert blob_end <= start or blob_start >= end, (hex(blob_start), hex(start), hex(end))
+
+    names = contents[strndx]
+    for index, (file_header, header, content) in enumerate(zip(expected, given, contents)):
+        name = names[header["name_offset"]:names.index(b"\0", header["name_offset"])].decode()
+        assert name == file_header["name"], (index, name)
+        unchanged = [field for field in header if field not in ("addr", "raw")]
+        assert {f: header[f] for f in unchanged} == {f: file_header[f] for f in unchanged}, name
+        in_file = file_header["type"] != SHT_NOBITS
+        if file_header["flags"] & SHF_ALLOC:
+            assert header["addr"] == file_header["addr"], (name, hex(header["addr"]))
+        elif in_file and file_header["size"] > 0:
+            address = header["addr"]
+            assert blob_start + len(table) <= address and \
+                address + file_header["size"] <= blob_end, (name, hex(address))
+            assert address % max(file_header["addralign"], 8) == 0, (name, hex(address))
+        else:
+            assert header["addr"] == 0, (name, hex(header["addr"]))
+        expected_bytes = data[file_header["offset"]:file_header["offset"] + file_header["size"]]
+        assert content == (expected_bytes if in_file else b""), name
+    assert {".symtab", ".strtab", ".shstrtab"} <= {h["name"] for h in expected}
