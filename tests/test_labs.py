@@ -260,3 +260,13 @@ def test_starting_a_lab_twice_or_on_a_changed_tree_is_refused(clone):
     dirty = run_lab_command(clone, LABS[-1].name)
     assert dirty.returncode == 2
     assert "your working tree has changes: commit them" in dirty.stderr
+
+
+def test_the_course_readme_lists_every_lab_as_the_catalog_has_it():
+    """docs/course/README.md's table of labs: the catalog's names, order,
+    chapters, titles and points, so a new lab or changed points show."""
+    text = (ROOT / "docs" / "course" / "README.md").read_text()
+    rows = re.findall(r"^\| \[(\w+)\]\(labs/\w+\.md\) \| \[\d+\]\(([\w.-]+)\) \| (.+) \| (\d+) \|$",
+                      text, re.M)
+    assert rows == [(lab.name, lab.chapter.split("/")[-1], lab.title, str(lab.points))
+                    for lab in LABS]
