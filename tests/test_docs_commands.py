@@ -11,6 +11,10 @@ the status the docs expect (0, or the kernel's 33/35 through
 isa-debug-exit). A command followed by `(qemu) ...` lines in its block gets
 those lines on its monitor, then `quit`.
 
+Every `KERNEL_CMDLINE=X ./build.sh run` the docs show runs as typed, on a
+copy of the build directory: it ends QEMU itself with a status (qemu-exit,
+the kernel's tests) or reaches the shell's prompt on the terminal.
+
 The inspection commands the course and the README show (grep, xxd, nm,
 readelf, objdump, mkimage info) run as shown and must succeed.
 
@@ -24,8 +28,10 @@ chapter 10's own tests build those).
 """
 import os
 import re
+import select
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -247,3 +253,81 @@ def test_chapter_01_exercise_shows_the_bios_message(scratch):
         process.kill()
         out, err = process.communicate()
     assert "Boot failed: not a bootable disk" in out, out + err
+
+
+# ---- `KERNEL_CMDLINE=... ./build.sh run` ------------------------------------------
+
+RUN_LINE = re.compile(r"KERNEL_CMDLINE=(\"[^\"]*\"|\S+)\s+\./build\.sh run\b")
+# What a run must print: the kernel got as far as its own first line.
+KERNEL_STARTED = "Kernel: running in 64-bit long mode"
+SHELL_PROMPT = "bootstack> "
+RUN_SECONDS = 90
+# The build's parts a run of build.sh needs to find up to date: copies,
+# with their times, so that make rebuilds only the image.
+BUILD_PARTS = ("bootloader", "libk", "kernel", "image", "host", "toolchain.txt")
+
+
+def run_lines(docs):
+    """(doc, line, command line) for each `KERNEL_CMDLINE=X ./build.sh run`
+    the docs show, in code spans (even over two lines) and code blocks."""
+    found = []
+    for doc in docs:
+        text = doc.read_text()
+        for match in RUN_LINE.finditer(text):
+            line = text.count("\n", 0, match.start()) + 1
+            found.append((doc, line, shlex.split(match.group(1))[0]))
+    return found
+
+
+RUN_CASES = run_lines(DOCS)
+
+
+def test_the_docs_show_build_sh_run_lines():
+    assert len(RUN_CASES) >= 10, RUN_CASES
+
+
+@pytest.mark.parametrize("doc, line, cmdline", RUN_CASES,
+                         ids=[case_id(doc, line) for doc, line, _ in RUN_CASES])
+def test_build_sh_run_with_a_command_line_works_without_a_display(doc, line, cmdline, tmp_path):
+    """The reader's `KERNEL_CMDLINE=X ./build.sh run`, as typed, on a
+    machine without a display: with qemu-exit (or the kernel's tests) the
+    kernel ends QEMU itself
+    (33 when all went well, 35 after a panic or a reported fault, which
+    several lines are there to show); without it the boot reaches the
+    shell's prompt on the terminal. A copy of the build directory keeps
+    the build of the other tests as it is."""
+    build = tmp_path / "build"
+    build.mkdir()
+    for part in BUILD_PARTS:
+        source = BUILD / part
+        if source.is_dir():
+            shutil.copytree(source, build / part, symlinks=True)
+        elif source.exists():
+            shutil.copy2(source, build / part)
+    env = dict(headless_env(), BUILD_DIR=str(build), KERNEL_CMDLINE=cmdline)
+    process = subprocess.Popen([str(ROOT / "build.sh"), "run"], cwd=ROOT, env=env,
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    where = f"{case_id(doc, line)}: KERNEL_CMDLINE={shlex.quote(cmdline)} ./build.sh run"
+    # qemu-exit, and the kernel's tests (test, test=NAME), end QEMU when done.
+    if any(word in ("qemu-exit", "test") or word.startswith("test=") for word in cmdline.split()):
+        out, _ = process.communicate(timeout=RUN_SECONDS)
+        out = out.decode(errors="replace")
+        assert process.returncode in (33, 35), f"{where}\nexit {process.returncode}:\n{out}"
+        assert KERNEL_STARTED in out, f"{where}\n{out}"
+        return
+    output = b""
+    deadline = time.monotonic() + RUN_SECONDS
+    try:
+        while SHELL_PROMPT.encode() not in output and time.monotonic() < deadline:
+            ready, _, _ = select.select([process.stdout], [], [], 0.2)
+            if ready:
+                chunk = os.read(process.stdout.fileno(), 65536)
+                if not chunk:
+                    break                       # QEMU ended
+                output += chunk
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    text = output.decode(errors="replace")
+    assert SHELL_PROMPT in text, f"{where}\nno shell prompt:\n{text}"
