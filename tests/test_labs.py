@@ -132,6 +132,13 @@ def test_the_command_refuses_a_tree_with_a_removed_end(tmp_path):
 
 # ---- the catalog against the sources and the course ------------------------------
 
+def test_the_course_has_at_least_ten_labs_in_the_order_of_the_boot():
+    """Issue 12: at least ten labs, from stage 1 to the kernel's memory."""
+    from labs.catalog import LAB_ORDER
+    assert len(LABS) >= 10, LAB_NAMES
+    assert LAB_NAMES == [name for name in LAB_ORDER if name in LAB_NAMES], LAB_NAMES
+
+
 def test_every_marker_in_the_sources_is_sound_and_every_lab_has_one():
     result = lab_py("check")
     assert result.returncode == 0, result.stdout + result.stderr
