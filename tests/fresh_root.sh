@@ -69,8 +69,20 @@ mounts_under_root() {
     awk -v root="$root" '$2 == root || index($2, root "/") == 1 { print $2 }' /proc/self/mounts
 }
 
+# Every process still running inside the root (a QEMU a step left
+# behind, say) is killed first: it would keep the mounts busy, and outlive
+# the run on the host.
+kill_processes_in_root() {
+    local proc
+    for proc in /proc/[0-9]*; do
+        [ "$(readlink "$proc/root" 2>/dev/null)" = "$root" ] && kill -9 "${proc#/proc/}" 2>/dev/null
+    done
+    return 0
+}
+
 unmount_all() {
     local mount_point
+    kill_processes_in_root
     # Deepest first; a lazy unmount for anything still busy.
     for mount_point in $(mounts_under_root | sort -r); do
         umount "$mount_point" 2>/dev/null || umount -l "$mount_point" 2>/dev/null || true
@@ -183,7 +195,8 @@ start=$(date +%s)
 inside shell "$SHELL_TIMEOUT" '
     ./build.sh run >/tmp/run-to-shell.log 2>&1 & qemu=$!
     while kill -0 $qemu 2>/dev/null && ! grep -q "bootstack>" /tmp/run-to-shell.log; do sleep 1; done
-    kill $qemu 2>/dev/null; wait $qemu; cat /tmp/run-to-shell.log' >/dev/null
+    kill $qemu 2>/dev/null; sleep 1; kill -9 $qemu 2>/dev/null; wait $qemu
+    cat /tmp/run-to-shell.log' >/dev/null
 prompt=no
 grep -q 'bootstack>' "$logs/shell.log" && prompt=yes
 say "./build.sh run: shell prompt reached: $prompt ($(seconds_since "$start") s)"

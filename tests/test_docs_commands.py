@@ -177,6 +177,18 @@ def qemu_runs(tmp_path_factory):
     command started at once, each in its own scratch directory, given
     QEMU_SECONDS, then stopped."""
     started = {}
+    try:
+        yield from _run_all(started, tmp_path_factory)
+    finally:
+        # However the fixture ends (a scratch directory it could not
+        # make, say), no QEMU it started outlives it.
+        for process in started.values():
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+def _run_all(started, tmp_path_factory):
     for doc, line, command, monitor in QEMU_CASES:
         where = make_scratch(tmp_path_factory.mktemp("qemu"))
         words = localised(shlex.split(command), where)
@@ -198,7 +210,7 @@ def qemu_runs(tmp_path_factory):
             process.wait()
             status = None
         results[name] = (status, process.stdout.read())
-    return results
+    yield results
 
 
 @pytest.mark.parametrize("doc, line, command, monitor", QEMU_CASES,
