@@ -39,7 +39,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # tests/, for support.*
 
-from support.paths import BUILD, ROOT  # noqa: E402
+from support.paths import BUILD, DOCS_TOOLCHAIN, ROOT, build_toolchain  # noqa: E402
 
 MARKER = re.compile(r"<!-- build: (?P<name>[\w.-]+) -->(?P<body>.*?)<!-- /build -->", re.S)
 # A marker name that is not one of ours is a mistake; this catches a
@@ -1299,6 +1299,11 @@ def refresh(path):
 
 
 def main():
+    if build_toolchain() != DOCS_TOOLCHAIN:
+        print(f"refresh.py: the docs quote the TOOLCHAIN={DOCS_TOOLCHAIN} build, and {BUILD} "
+              f"was built with TOOLCHAIN={build_toolchain()}: run TOOLCHAIN={DOCS_TOOLCHAIN} "
+              f"./build.sh docs", file=sys.stderr)
+        return 2
     changed = 0
     for path in documents():
         if not markers(path.read_text()):

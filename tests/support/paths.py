@@ -13,6 +13,17 @@ BUILD = pathlib.Path(os.environ.get("BUILD_DIR", ROOT / "build")).resolve()
 # The kernel the test images boot: symbols stripped, as mkimage's default.
 KERNEL_ELF = BUILD / "kernel" / "kernel-stripped.elf"
 
+# The toolchain whose build the docs quote (addresses, sizes, transcripts:
+# `./build.sh docs`). Another toolchain's kernel differs in every one of
+# them by design, so the checks of quoted values run on this one's build.
+DOCS_TOOLCHAIN = "gnu"
+
+
+def build_toolchain():
+    """The toolchain the build directory was made with (build.sh records it)."""
+    recorded = BUILD / "toolchain.txt"
+    return recorded.read_text().strip() if recorded.exists() else DOCS_TOOLCHAIN
+
 
 def as_run_here(line):
     """The words of a shell line the docs show, with its build/ and tests/
