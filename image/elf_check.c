@@ -209,10 +209,12 @@ static void check_segment(const struct elf_load_segment *s, uint64_t file_size, 
                     s->index, s->paddr, LOADER_MEMORY_START - 1, KERNEL_MIN_ADDRESS);
     }
 
-    if (s->paddr > KERNEL_ADDRESS_LIMIT || s->memsz > KERNEL_ADDRESS_LIMIT - s->paddr)
+    /* The rule of KERNEL_ADDRESS_LIMIT (loader_fields.h): starts below the
+     * limit, ends at or below it; an empty segment at 4 GiB starts too high. */
+    if (s->paddr >= KERNEL_ADDRESS_LIMIT || s->memsz > KERNEL_ADDRESS_LIMIT - s->paddr)
         problem(p,
-                "segment %u at 0x%" PRIX64 " (0x%" PRIX64 " bytes in memory) ends above "
-                "4 GiB; the loader copies segments with 32-bit addresses: "
+                "segment %u at 0x%" PRIX64 " (0x%" PRIX64 " bytes in memory) lies or ends "
+                "above 4 GiB; the loader copies segments with 32-bit addresses: "
                 "link the kernel below 4 GiB",
                 s->index, s->paddr, s->memsz);
 

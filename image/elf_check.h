@@ -44,10 +44,6 @@
 #define LOADER_MEMORY_END 0xFFFFFu /* inclusive */
 #define KERNEL_MIN_ADDRESS 0x100000u
 
-/* Stage 2 copies segments with 32-bit addresses in protected mode, so every
- * segment must end at or below 4 GiB. */
-#define KERNEL_ADDRESS_LIMIT 0x100000000ull
-
 /* A segment whose p_vaddr differs from its p_paddr is a higher-half
  * segment: stage 2 copies it to p_paddr and maps p_vaddr to it as well.
  * Its virtual range must lie in the upper half of the 48-bit address space

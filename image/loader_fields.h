@@ -28,6 +28,14 @@ struct disk_address_packet {
     uint64_t lba;
 } __attribute__((packed));
 
+/* Stage 2 copies kernel segments with 32-bit addresses (unreal mode), so a
+ * segment must start below this limit and end at or below it:
+ * p_paddr < KERNEL_ADDRESS_LIMIT and p_paddr + p_memsz <= KERNEL_ADDRESS_LIMIT,
+ * computed without wrapping. mkimage (image/elf_check.c) and stage 2
+ * (bootloader/stage2/elf_check.inc) both test exactly this; the NASM half
+ * has the same number (tests/test_layout.py). */
+#define KERNEL_ADDRESS_LIMIT 0x100000000ull
+
 /* Stage 2: a header right after its first jump. */
 #define STAGE2_MAGIC 0x444C3253u /* "S2LD" */
 #define STAGE2_HEADER_VERSION 3
