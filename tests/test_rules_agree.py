@@ -168,3 +168,27 @@ def test_overlapping_virtual_ranges_are_refused(tmp_path):
                        " and 1 (0xffffffff80101000-0xffffffff80101040) overlap in virtual "
                        "memory: give each PT_LOAD segment its own address range in the linker "
                        "script."), result.serial
+
+
+def test_virtual_page_shared_with_different_physical_pages_is_refused(tmp_path):
+    """No byte in common, but one virtual page that would have to map two
+    physical pages: the second mapping would hide the first segment's bytes."""
+    one = Segment(0x100000, b"\xf4" * 0x100, flags=PF_R | 1, vaddr=HIGHER_HALF + 0x100000)
+    two = Segment(0x200800, bytes(0x40), flags=PF_R | PF_W, vaddr=HIGHER_HALF + 0x100800)
+    kernel = write(tmp_path / "page.elf", elf64([one, two], entry=HIGHER_HALF + 0x100000))
+    accepted, complaint = mkimage_accepts(kernel, tmp_path / "checked.img")
+    assert not accepted and "share a virtual page" in complaint, complaint
+    outcome, result = loader_outcome(kernel, tmp_path, "32M")
+    assert outcome == ("stage2: error: kernel segments 0 (0xffffffff80100000-0xffffffff80100100)"
+                       " and 1 (0xffffffff80100800-0xffffffff80100840) share a virtual page "
+                       "backed by different physical pages: give each its own pages, with the "
+                       "same virtual-to-physical offset where they meet."), result.serial
+
+
+def test_virtual_page_shared_with_the_same_physical_page_boots(tmp_path):
+    """Two segments in one page at the same virtual-to-physical offset: fine."""
+    one = Segment(0x100000, b"\xf4" * 0x100, flags=PF_R | 1, vaddr=HIGHER_HALF + 0x100000)
+    two = Segment(0x100800, bytes(0x40), flags=PF_R | PF_W, vaddr=HIGHER_HALF + 0x100800)
+    kernel = write(tmp_path / "same.elf", elf64([one, two], entry=HIGHER_HALF + 0x100000))
+    assert mkimage_accepts(kernel, tmp_path / "checked.img")[0]
+    assert loader_outcome(kernel, tmp_path, "32M")[0] == "boots"
