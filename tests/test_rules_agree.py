@@ -93,6 +93,13 @@ CASES = [
 ]
 
 
+# What mkimage and stage 2 say when they refuse a kernel for the same rule.
+SAME_RULE = [
+    ("above 4 GiB", "lies above 4 GiB"),
+    ("page tables", "touch too many 2 MiB regions"),
+]
+
+
 @pytest.mark.parametrize("name, kernel_bytes, memory, ram_possible", CASES,
                          ids=[c[0] for c in CASES])
 def test_mkimage_accepts_iff_the_loader_boots(tmp_path, name, kernel_bytes, memory,
@@ -107,6 +114,11 @@ def test_mkimage_accepts_iff_the_loader_boots(tmp_path, name, kernel_bytes, memo
         assert accepted == (outcome == "boots"), \
             f"mkimage {'accepts' if accepted else 'refuses'} {name} ({complaint.strip()}), " \
             f"the loader: {outcome}\n{result.serial}"
+    if not accepted:
+        # Both refuse it for the same rule.
+        same_rule = [(mk, loader) for mk, loader in SAME_RULE
+                     if mk in complaint and loader in outcome]
+        assert same_rule, f"mkimage: {complaint}\nloader: {outcome}"
 
 
 def test_straddler_kernels_count_as_claimed(tmp_path):
