@@ -16,6 +16,7 @@ from support.images import build_image
 from support.loader_lines import LOADER_HALTED
 from support.paths import BUILD
 from support.qemu import boot
+from support.sources import MEMORY_LAYOUT_INC, nasm_value
 
 FOUR_GIB = 1 << 32
 PAGE = 0x1000
@@ -23,7 +24,13 @@ TWO_MIB = 2 << 20
 HIGHER_HALF = 0xFFFF_FFFF_8000_0000
 JUMPING = "stage2: entering long mode, jumping to the kernel"
 NOT_IN_RAM = "does not fit in usable RAM according to the BIOS memory map"
-KERNEL_PAGE_TABLES_MAX = 73     # checked against both sides by test_elf_constants.py
+# Stage 2's table area, less the identity map of the first 4 GiB (a PML4,
+# a PDPT, four page directories) and the first 2 MiB's page table.
+IDENTITY_MAP_TABLES = 1 + 1 + 4 + 1
+KERNEL_PAGE_TABLES_MAX = (nasm_value(MEMORY_LAYOUT_INC, "PAGE_TABLES_END")
+                          - nasm_value(MEMORY_LAYOUT_INC, "PAGE_TABLES_ADDRESS")) // PAGE \
+    - IDENTITY_MAP_TABLES
+PROGRAM_HEADERS_MAX = nasm_value(MEMORY_LAYOUT_INC, "PROGRAM_HEADERS_MAX")  # stage 2's
 
 
 def mkimage_accepts(kernel, out):
@@ -70,6 +77,13 @@ def straddlers(tables):
     return elf64(segments, entry=0x100000)
 
 
+def many_segments(count):
+    """Code at 1 MiB and count - 1 small data segments after it, all in the
+    first 2 MiB region: only the number of program headers is at stake."""
+    return elf64([text(0x100000)] + [data(0x101000 + i * 0x100, 0x10) for i in range(count - 1)],
+                 entry=0x100000)
+
+
 def hlt_with(*extra):
     return elf64([text(0x100000), *extra], entry=0x100000)
 
@@ -88,6 +102,8 @@ CASES = [
     ("empty-at-1m-end", hlt_with(Segment(0x100100, flags=PF_R | PF_W, memsz=0)), "32M", True),
     ("tables-at-budget", straddlers(KERNEL_PAGE_TABLES_MAX), "128M", True),
     ("tables-one-past", straddlers(KERNEL_PAGE_TABLES_MAX + 1), "128M", True),
+    ("64-program-headers", many_segments(PROGRAM_HEADERS_MAX), "32M", True),
+    ("65-program-headers", many_segments(PROGRAM_HEADERS_MAX + 1), "32M", True),
     ("40-straddlers", elf64([text(0x100000)] + [data(k * TWO_MIB - 0x80) for k in range(2, 42)],
                             entry=0x100000), "128M", True),
 ]
@@ -97,6 +113,7 @@ CASES = [
 SAME_RULE = [
     ("above 4 GiB", "lies above 4 GiB"),
     ("page tables", "touch too many 2 MiB regions"),
+    ("program headers; the loader handles at most", "program headers are out of bounds"),
 ]
 
 
