@@ -127,6 +127,9 @@ missing_for_build() {
     have_command nasm || echo nasm
     have_command cc || have_command gcc || echo gcc
     have_file /usr/include/stdio.h || echo libc6-dev
+    # mkimage-asan and the sanitized unit tests link GCC's AddressSanitizer
+    # and UBSan runtimes; Debian's gcc brings them (libgcc-N-dev).
+    { have_file '/usr/lib/gcc/*/*/libasan.so' && have_file '/usr/lib/gcc/*/*/libubsan.so'; } || echo gcc
     case "$(kernel_toolchain)" in
         cross) ;;   # built by hand (no Debian package); choose_toolchain says so
         gnu)
