@@ -127,9 +127,6 @@ missing_for_build() {
     have_command nasm || echo nasm
     have_command cc || have_command gcc || echo gcc
     have_file /usr/include/stdio.h || echo libc6-dev
-    # mkimage-asan and the sanitized unit tests link GCC's AddressSanitizer
-    # and UBSan runtimes; Debian's gcc brings them (libgcc-N-dev).
-    { have_file '/usr/lib/gcc/*/*/libasan.so' && have_file '/usr/lib/gcc/*/*/libubsan.so'; } || echo gcc
     case "$(kernel_toolchain)" in
         cross) ;;   # built by hand (no Debian package); choose_toolchain says so
         gnu)
@@ -194,6 +191,10 @@ missing_for_pytest() {
 
 missing_for_unit_tests() {
     have_file /usr/include/cmocka.h || echo libcmocka-dev
+    # mkimage-asan and the sanitized unit tests (tests/Makefile) link GCC's
+    # AddressSanitizer and UBSan runtimes; Debian's gcc brings them
+    # (libgcc-N-dev).
+    { have_file '/usr/lib/gcc/*/*/libasan.so' && have_file '/usr/lib/gcc/*/*/libubsan.so'; } || echo gcc
 }
 
 # The tests of ./build.sh write put a file system on a loop device to

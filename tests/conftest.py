@@ -64,9 +64,13 @@ def sanitizer_reports(directory):
 
 @pytest.fixture(scope="session")
 def mkimage(request, sanitizer_report_dir):
-    tool = BUILD / "image" / getattr(request, "param", MKIMAGE_BUILDS[0])
+    name = getattr(request, "param", MKIMAGE_BUILDS[0])
+    tool = BUILD / "image" / name
     if not tool.exists():
-        pytest.fail(f"{tool} is missing: run ./build.sh build first")
+        # ./build.sh build makes the plain mkimage; ./build.sh test also the
+        # sanitizer build, through tests/Makefile.
+        how = "./build.sh build" if name == MKIMAGE_BUILDS[0] else "./build.sh test (or make -C tests)"
+        pytest.fail(f"{tool} is missing: run {how} first")
     return tool
 
 

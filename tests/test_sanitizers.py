@@ -1,9 +1,10 @@
-"""The sanitizer builds the suite runs besides the plain ones: mkimage-asan
-(image/Makefile), and the unit programs NAME-asan with libk's sanitized
-host archive (tests/Makefile, libk/Makefile). conftest.py runs the
-sanitized_mkimage tests with mkimage-asan and fails any test during which
-a report was written; tests/test_libk.py and test_memory_map.py run the
--asan programs."""
+"""The sanitizer builds the suite runs besides the plain ones (tests/Makefile
+builds them, so ./build.sh test does): mkimage-asan (image/Makefile), and
+the unit programs NAME-asan with libk's sanitized host archive
+(tests/Makefile, libk/Makefile). conftest.py runs the sanitized_mkimage
+tests with mkimage-asan and fails any test during which a report was
+written; tests/test_libk.py and test_memory_map.py run the -asan
+programs."""
 import subprocess
 
 import pytest
@@ -25,7 +26,7 @@ def undefined_symbols(path):
                                      "tests/test_memory_map-asan"])
 def test_the_sanitized_programs_are_instrumented(program):
     path = BUILD / program
-    assert path.exists(), f"{path} is missing: run ./build.sh build and make -C tests"
+    assert path.exists(), f"{path} is missing: run ./build.sh test (or make -C tests)"
     symbols = undefined_symbols(path)
     assert "__asan_init" in symbols, f"{path} is not built with AddressSanitizer"
     assert any(s.startswith("__ubsan_handle_") for s in symbols), \
