@@ -191,6 +191,10 @@ missing_for_pytest() {
 
 missing_for_unit_tests() {
     have_file /usr/include/cmocka.h || echo libcmocka-dev
+    # mkimage-asan and the sanitized unit tests (tests/Makefile) link GCC's
+    # AddressSanitizer and UBSan runtimes; Debian's gcc brings them
+    # (libgcc-N-dev).
+    { have_file '/usr/lib/gcc/*/*/libasan.so' && have_file '/usr/lib/gcc/*/*/libubsan.so'; } || echo gcc
 }
 
 # The tests of ./build.sh write put a file system on a loop device to

@@ -21,6 +21,9 @@ from support import elf_factory
 from support.paths import ROOT
 from support.sources import MEMORY_LAYOUT_INC, nasm_value
 
+# Each test runs with mkimage and again with mkimage-asan (conftest.py).
+pytestmark = pytest.mark.sanitized_mkimage
+
 ELF_INC = ROOT / "bootloader" / "stage2" / "elf.inc"
 ELF_CHECK_C = ROOT / "image" / "elf_check.c"
 

@@ -45,6 +45,7 @@ def stored_record(image_bytes):
     return lba, sectors, size, count, entsize, shndx
 
 
+@pytest.mark.sanitized_mkimage
 @pytest.mark.parametrize("elf_format", list(mb.LINK_FORMATS))
 def test_the_blob_holds_the_table_and_the_sections_no_segment_loads(mkimage, probes, tmp_path,
                                                                     elf_format):
@@ -90,6 +91,7 @@ def test_the_blob_holds_the_table_and_the_sections_no_segment_loads(mkimage, pro
                      info.stdout, re.M), info.stdout
 
 
+@pytest.mark.sanitized_mkimage
 def test_a_flat_kernel_gets_no_blob(mkimage, tmp_path):
     assert mb.mkimage_attempt(mkimage, tmp_path, mb.flat_kernel()).returncode == 0
     image = tmp_path / "out.img"
@@ -105,6 +107,7 @@ def patched_elf(kernel, **fields):
     return data
 
 
+@pytest.mark.sanitized_mkimage
 def test_mkimage_refuses_a_section_table_too_big_for_the_information_area(mkimage, probes,
                                                                          tmp_path):
     count = TABLE_MAX // ELF32_SHDR_SIZE + 1
@@ -120,6 +123,7 @@ def test_mkimage_refuses_a_section_table_too_big_for_the_information_area(mkimag
     assert not (tmp_path / "out.img").exists()
 
 
+@pytest.mark.sanitized_mkimage
 def test_mkimage_refuses_a_required_tag_9_for_a_flat_kernel(mkimage, tmp_path):
     result = mb.mkimage_attempt(mkimage, tmp_path, mb.flat_kernel(INFORMATION_REQUEST_9))
     assert result.returncode == 1
@@ -131,6 +135,7 @@ def test_mkimage_refuses_a_required_tag_9_for_a_flat_kernel(mkimage, tmp_path):
     assert mb.mkimage_attempt(mkimage, tmp_path, mb.flat_kernel(optional)).returncode == 0
 
 
+@pytest.mark.sanitized_mkimage
 def test_mkimage_refuses_a_required_tag_9_without_section_headers(mkimage, probes, tmp_path):
     data = patched_elf(probes["elf32"], shoff=(ELF32_SHOFF, "<I", 0),
                        shnum=(ELF32_SHNUM, "<H", 0), shstrndx=(ELF32_SHSTRNDX, "<H", 0))
@@ -151,6 +156,7 @@ def symtab_header_offset(kernel):
 ELF32_SH_OFFSET, ELF32_SH_ADDRALIGN = 16, 32
 
 
+@pytest.mark.sanitized_mkimage
 @pytest.mark.parametrize("patch, message", [
     (lambda k: {"shnum": (ELF32_SHNUM, "<H", 0)},
      "the ELF file uses extended section numbering"),
@@ -238,6 +244,7 @@ def test_the_information_area_holds_the_section_table():
         nasm_value(MEMORY_LAYOUT_INC, "KERNEL_STACK_BOTTOM")
 
 
+@pytest.mark.sanitized_mkimage
 @pytest.mark.parametrize("damage, message", [
     ("blob", "ELF section headers checksum MISMATCH: the image was damaged or edited after "
              "mkimage wrote it"),

@@ -60,6 +60,7 @@ KINDS = {
 }
 
 
+@pytest.mark.sanitized_mkimage
 @pytest.mark.parametrize("name", KINDS)
 def test_mkimage_detects_and_records_the_kind(mkimage, tmp_path, name):
     make, constant = KINDS[name]
@@ -71,12 +72,14 @@ def test_mkimage_detects_and_records_the_kind(mkimage, tmp_path, name):
     assert f"kernel kind: {name}\n" in shown.stdout, shown.stdout + shown.stderr
 
 
+@pytest.mark.sanitized_mkimage
 def test_multiboot2_comes_before_multiboot1(mkimage, tmp_path):
     both = mb.flat_kernel() + mb.multiboot1_kernel(placed=True)
     assert build(mkimage, tmp_path, both).returncode == 0
     assert recorded_kind(tmp_path) == nasm_value(LOADER_FIELDS_INC, "KERNEL_KIND_MULTIBOOT2")
 
 
+@pytest.mark.sanitized_mkimage
 def test_protocol_forces_the_kind(mkimage, tmp_path):
     """A bzImage that holds a Multiboot2 header too is detected as Linux;
     --protocol multiboot2 makes it a Multiboot2 kernel."""
@@ -90,6 +93,7 @@ def test_protocol_forces_the_kind(mkimage, tmp_path):
         shown.stdout + shown.stderr
 
 
+@pytest.mark.sanitized_mkimage
 def test_unknown_protocol_is_a_usage_error(mkimage, tmp_path):
     result = build(mkimage, tmp_path, mb.flat_kernel(), "--protocol", "elf32")
     assert result.returncode == 2
@@ -98,6 +102,7 @@ def test_unknown_protocol_is_a_usage_error(mkimage, tmp_path):
     assert not (tmp_path / "out.img").exists()
 
 
+@pytest.mark.sanitized_mkimage
 @pytest.mark.parametrize("protocol, kernel, message", [
     ("multiboot2", lambda: KERNEL_ELF.read_bytes(), "has no Multiboot2 header"),
     ("multiboot1", lambda: KERNEL_ELF.read_bytes(), "has no Multiboot header"),
@@ -131,6 +136,7 @@ MB2_REFUSALS = {
 }
 
 
+@pytest.mark.sanitized_mkimage
 @pytest.mark.parametrize("name", MB2_REFUSALS)
 def test_mkimage_refuses_what_the_multiboot2_header_asks_and_we_cannot_give(mkimage, tmp_path,
                                                                             name):
@@ -141,6 +147,7 @@ def test_mkimage_refuses_what_the_multiboot2_header_asks_and_we_cannot_give(mkim
     assert not (tmp_path / "out.img").exists()
 
 
+@pytest.mark.sanitized_mkimage
 def test_mkimage_ignores_optional_multiboot2_tags_it_cannot_honour(mkimage, tmp_path):
     optional = (mb.tag(mb.TAG_INFORMATION_REQUEST, struct.pack("<II", 8, 14), optional=True)
                 + mb.tag(mb.TAG_FRAMEBUFFER, struct.pack("<III", 1024, 768, 32), optional=True)
@@ -160,6 +167,7 @@ def boot_refused(image):
 
 # ---- Linux: what mkimage and stage 2 refuse (booting it: test_linux_boot.py) -------
 
+@pytest.mark.sanitized_mkimage
 @pytest.mark.parametrize("kernel, message", [
     (lambda: mb.linux_bzimage(version=0x0201),
      "Linux boot protocol 2.01 (the version at 0x206); this loader needs 2.02 or later"),
@@ -175,6 +183,7 @@ def test_mkimage_refuses_a_linux_header_we_cannot_boot(mkimage, tmp_path, kernel
     assert not (tmp_path / "out.img").exists()
 
 
+@pytest.mark.sanitized_mkimage
 def test_mkimage_info_shows_the_linux_header_and_initrd(mkimage, tmp_path):
     parts = [tmp_path / "a.cpio", tmp_path / "b.cpio"]
     parts[0].write_bytes(b"A" * 1000)
@@ -190,6 +199,7 @@ def test_mkimage_info_shows_the_linux_header_and_initrd(mkimage, tmp_path):
     assert "initrd: 6000 bytes in 2 parts" in shown.stdout, shown.stdout
 
 
+@pytest.mark.sanitized_mkimage
 def test_initrd_needs_a_linux_kernel_and_linux_takes_no_modules(mkimage, tmp_path):
     initrd = tmp_path / "initrd"
     initrd.write_bytes(b"x")

@@ -3,3 +3,6 @@
 from support.unit_program import unit_tests
 
 test_libk = unit_tests("test_libk")
+# The same tests, program and libk built under AddressSanitizer and UBSan
+# (tests/Makefile): a sanitizer report ends the program with a failure.
+test_libk_asan = unit_tests("test_libk-asan")

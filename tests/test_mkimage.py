@@ -15,6 +15,9 @@ import pytest
 from support import elf_factory as ef
 from support.elf_factory import page_table_hungry
 
+# Each test runs with mkimage and again with mkimage-asan (conftest.py).
+pytestmark = pytest.mark.sanitized_mkimage
+
 SECTOR = 512
 MIB = 1024 * 1024
 

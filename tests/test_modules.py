@@ -12,6 +12,9 @@ from support import multiboot as mb
 from support.paths import KERNEL_ELF
 from support.sources import LOADER_FIELDS_INC, nasm_value
 
+# Each test runs with mkimage and again with mkimage-asan (conftest.py).
+pytestmark = pytest.mark.sanitized_mkimage
+
 SECTOR = 512
 ALIGN_SECTORS = 8                       # image/disk_layout.h KERNEL_ALIGN_SECTORS
 MODULES_FIELD = SECTOR + nasm_value(LOADER_FIELDS_INC, "stage2_header.modules")

@@ -44,7 +44,9 @@ ALL_PROGRAMS = ("make", "nasm", "cc", "gcc", "ld", "objcopy", "ar", "nm", "objdu
                 "qemu-system-x86_64", "gdb", "python3", "bochs", "debootstrap", "git", "mkfs.ext2",
                 "clang", "ld.lld", "llvm-objcopy", "llvm-ar", "llvm-nm", "clang-format",
                 "grub-mkimage", "xxd")
-ALL_FILES = ("usr/include/stdio.h", "usr/include/cmocka.h", "usr/lib/grub/i386-pc/boot.img",
+ALL_FILES = ("usr/include/stdio.h", "usr/include/cmocka.h",
+             "usr/lib/gcc/x86_64-linux-gnu/12/libasan.so", "usr/lib/gcc/x86_64-linux-gnu/12/libubsan.so",
+             "usr/lib/grub/i386-pc/boot.img",
              "usr/share/bochs/BIOS-bochs-latest", "usr/share/bochs/VGABIOS-lgpl-latest",
              "usr/lib/x86_64-linux-gnu/bochs/plugins/libbx_term_gui.so",
              "usr/lib/x86_64-linux-gnu/bochs/plugins/libbx_x_gui.so")
@@ -129,6 +131,21 @@ def test_only_the_missing_package_is_installed(tmp_path):
     result = machine.run("ensure test")
     assert result.returncode == 0, result.stderr
     assert machine.installed() == [["nasm"]]
+
+
+@pytest.mark.parametrize("runtime", ["libasan.so", "libubsan.so"])
+def test_a_compiler_without_the_sanitizer_runtimes_gets_gcc(tmp_path, runtime):
+    """The tests' sanitizer builds link GCC's sanitizer runtimes: a cc
+    without them is enough to build, not to test."""
+    machine = Machine(tmp_path, programs=ALL_PROGRAMS,
+                      files=[f for f in ALL_FILES if not f.endswith("/" + runtime)])
+    machine.stub("qemu-system-x86_64", f"printf '{QEMU_WITH_GTK}'")
+    result = machine.run("ensure build")
+    assert result.returncode == 0, result.stderr
+    assert machine.installed() == []
+    result = machine.run("ensure test")
+    assert result.returncode == 0, result.stderr
+    assert machine.installed() == [["gcc"]]
 
 
 def test_a_display_adds_the_windows(tmp_path):

@@ -147,6 +147,43 @@ def test_line_editing_backspace_and_ctrl_c(machine):
     machine.child.expect_exact(PROMPT)
 
 
+LINE_MAX_CHARACTERS = 127     # kernel/shell/shell.c: LINE_MAX 128, one for the NUL
+TOO_LONG = f"line too long (max {LINE_MAX_CHARACTERS} characters): ignored"
+
+
+def test_a_line_too_long_is_refused_not_cut(machine):
+    """Cutting `mem` + 130 spaces + `x` at 127 characters would run `mem`:
+    the whole line is refused with a message and nothing runs."""
+    machine.child.send("mem" + " " * 130 + "x\r")
+    machine.child.expect_exact(PROMPT)
+    output = machine.child.before.replace("\r", "")
+    assert TOO_LONG in output, output
+    assert "frames:" not in output and "takes no arguments" not in output, output
+    # Exactly the maximum is accepted, and characters typed past it and
+    # deleted again with backspace leave a line that fits.
+    longest = "mem" + " " * (LINE_MAX_CHARACTERS - 3)
+    assert "frames:" in machine.run(longest)
+    machine.child.send(longest + "yy\b\b\r")
+    machine.child.expect_exact(PROMPT)
+    output = machine.child.before.replace("\r", "")
+    assert "frames:" in output and TOO_LONG not in output, output
+
+
+def test_an_incomplete_escape_sequence_does_not_swallow_enter(machine):
+    # ESC [ with no final byte, then Enter: the Enter still submits the line.
+    machine.child.send("help\x1b[\r")
+    machine.child.expect(r"  poweroff ")
+    machine.child.expect_exact(PROMPT)
+    # A lone ESC, then Enter, likewise.
+    machine.child.send("uptime\x1b\r")
+    machine.child.expect(r"up \d+\.\d{3} s")
+    machine.child.expect_exact(PROMPT)
+    # A complete sequence (cursor up: ESC [ A) is still ignored as before.
+    machine.child.send("up\x1b[Atime\r")
+    machine.child.expect(r"up \d+\.\d{3} s")
+    machine.child.expect_exact(PROMPT)
+
+
 def test_fault_command_reports_the_exception(machine):
     machine.child.send("fault ud\r")
     machine.child.expect(r"(?i)invalid opcode")
