@@ -18,10 +18,14 @@ import struct
 
 import pytest
 
-from support.elf_factory import PF_R, PF_X, Segment, elf64, write
+from support.elf_factory import (E_PHNUM, E_PHOFF, PF_R, PF_W, PF_X, PH_SIZE, P_MEMSZ, P_TYPE,
+                                 P_VADDR, PT_LOAD, Segment, elf64, write)
 from support.images import build_image
 from support.loader_lines import LOADER_HALTED
+from support.paths import KERNEL_ELF
 from support.qemu import boot
+
+P_FLAGS = 4                             # Elf64_Phdr.p_flags, right after p_type
 
 KERNEL_ADDRESS = 0x100000
 TEXT_SIZE = 0x1000
@@ -119,7 +123,37 @@ def test_a_fault_on_an_unusable_stack_is_still_reported(tmp_path):
 @pytest.mark.parametrize("name, code, line", [
     ("divide", DIVIDE_BY_ZERO, "  exception 0: #DE divide error"),
     ("int3", b"\xcc", "  exception 3: #BP breakpoint"),
-])
+], ids=["divide", "int3"])
 def test_other_vectors_are_named(tmp_path, name, code, line):
     result, screen = boot_and_read_screen(faulting_kernel(tmp_path, name, code))
     assert_reported(result, screen, [line])
+
+
+def test_our_kernel_with_an_execute_only_data_segment(tmp_path):
+    """The issue's own case: our kernel with its writable segment's flags
+    flipped to execute-only (mkimage and the loader accept that). The
+    segment holds the kernel's stack, now read-only: the first push
+    faults. Before the reporting IDT: #PF, #DF, triple fault."""
+    elf = bytearray(KERNEL_ELF.read_bytes())
+    phoff = struct.unpack_from("<Q", elf, E_PHOFF)[0]
+    phnum = struct.unpack_from("<H", elf, E_PHNUM)[0]
+    writable = [phoff + index * PH_SIZE for index in range(phnum)
+                if struct.unpack_from("<I", elf, phoff + index * PH_SIZE + P_TYPE)[0] == PT_LOAD
+                and struct.unpack_from("<I", elf, phoff + index * PH_SIZE + P_FLAGS)[0] & PF_W]
+    assert len(writable) == 1, "expected one writable PT_LOAD segment in our kernel"
+    header = writable[0]
+    struct.pack_into("<I", elf, header + P_FLAGS, PF_X)
+    start = struct.unpack_from("<Q", elf, header + P_VADDR)[0]
+    end = start + struct.unpack_from("<Q", elf, header + P_MEMSZ)[0]
+    kernel = tmp_path / "execute-only-data.elf"
+    kernel.write_bytes(bytes(elf))
+    image = build_image(tmp_path / "execute-only-data.img", kernel=kernel)
+
+    result, screen = boot_and_read_screen(image)
+    assert_reported(result, screen, [
+        f"  exception 14: #PF page fault, error code 0x{PF_PRESENT | PF_WRITE:016x}"])
+    cr2 = re.search(r"^  CR2 0x([0-9a-f]{16})$", result.serial.replace("\r", ""), re.M)
+    assert cr2, result.describe()
+    assert start <= int(cr2[1], 16) < end, f"CR2 outside the segment {start:#x}-{end:#x}\n" + \
+        result.describe()
+    assert "Kernel:" not in result.serial
