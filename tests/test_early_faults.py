@@ -18,6 +18,7 @@ import struct
 
 import pytest
 
+from support.bochs import boot_bochs
 from support.elf_factory import (E_PHNUM, E_PHOFF, PF_R, PF_W, PF_X, PH_SIZE, P_MEMSZ, P_TYPE,
                                  P_VADDR, PT_LOAD, Segment, elf64, write)
 from support.images import build_image
@@ -157,3 +158,19 @@ def test_our_kernel_with_an_execute_only_data_segment(tmp_path):
     assert start <= int(cr2[1], 16) < end, f"CR2 outside the segment {start:#x}-{end:#x}\n" + \
         result.describe()
     assert "Kernel:" not in result.serial
+
+
+def test_the_report_in_bochs(bochs_installed, tmp_path):
+    """Bochs checks descriptors like a real CPU (the 16-byte TSS descriptor,
+    the IST switch) and has another BIOS: the read-only stack case again."""
+    stack_top = KERNEL_ADDRESS + TEXT_SIZE
+    image = faulting_kernel(tmp_path, "stack", READ_ONLY_STACK)
+    result = boot_bochs(image, until=r"Fix the problem above and reboot\.", settle=1.0,
+                        timeout=60)
+    assert result.found and not result.exited, result.describe()
+    serial = result.serial.replace("\r", "").split("\n")
+    for line in [FAULT_HEADLINE,
+                 f"  exception 14: #PF page fault, error code 0x{PF_PRESENT | PF_WRITE:016x}",
+                 f"  CR2 0x{stack_top - 8:016x}"]:
+        assert line in serial, f"{line!r} not on COM1\n{result.describe()}"
+    assert "triple fault" not in result.log.lower(), result.describe()
