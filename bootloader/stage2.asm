@@ -214,6 +214,7 @@ jumping_message:        db "stage2: entering long mode, jumping to the kernel at
 %include "stage2/kernel_load.inc"
 %include "stage2/page_tables.inc"
 %include "stage2/long_mode.inc"
+%include "stage2/fault_report.inc"
 %include "stage2/modules.inc"
 %include "stage2/multiboot_elf.inc"
 %include "stage2/multiboot_sections.inc"

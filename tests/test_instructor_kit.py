@@ -146,9 +146,13 @@ def test_e820_continuation_reset_on_every_call_hangs(tmp_path):
 
 def test_paging_on_without_pae_is_named_by_bochs_and_ignored_by_qemu(tmp_path, bochs_installed):
     image = make_mistake(tmp_path, LONG_MODE_INC, "    or eax, CR4_PAE\n")
-    # QEMU drops the write to CR0: no exception, no reset, the CPU runs on.
+    # QEMU drops the write to CR0: no exception there; the CPU runs the
+    # 64-bit code after the far jump as 16-bit code into low memory, where
+    # it may fault and triple-fault (how far it gets depends on the bytes
+    # of in_long_mode). -no-shutdown keeps QEMU, paused, for the monitor.
     result = boot(image, memory="128M", until=re.escape(ENTERING_LONG_MODE), settle=2.0,
-                  timeout=BOOT_TIMEOUT_SECONDS, monitor_commands=["info registers"])
+                  timeout=BOOT_TIMEOUT_SECONDS, monitor_commands=["info registers"],
+                  extra=["-no-shutdown"])
     assert result.still_running, result.describe()
     registers = result.monitor["info registers"]
     for field in ["CR0=00000011", "EFER=0000000000000900"]:

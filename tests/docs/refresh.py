@@ -712,6 +712,16 @@ def _():
     return hex_upper(labels("stage2")["gdt_start"])
 
 
+@value("fault-idt-address")
+def _():
+    return hex_upper(labels("stage2")["fault_idt"])
+
+
+@value("fault-tss-address")
+def _():
+    return hex_upper(labels("stage2")["fault_report_tss"])
+
+
 @value("gdt-address-bracketed")
 def _():
     offset = labels("stage2")["gdt_start"] - 0x7E00
