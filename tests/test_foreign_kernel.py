@@ -180,14 +180,19 @@ def test_bss_check_sees_bytes_copied_past_filesz(foreign_elves, mkimage, tmp_pat
 
 
 def test_guard_check_sees_zeroing_past_memsz(foreign_elves, mkimage, tmp_path):
-    """Simulate a loader that zeroes past p_memsz: make the data segment's
-    BSS run on over the guard segment (mkimage refuses overlapping segments,
-    hence --force; the loader itself does not check for overlaps)."""
+    """Simulate a loader that zeroes past p_memsz. Stretching the BSS over
+    the guard segment no longer gets that far (mkimage and the loader both
+    refuse overlapping segments, checked first), so leave the guard's
+    first bytes as such a loader would: zero, in the file."""
     source = foreign_elves["packed"]
     elf = read_elf(source)
     data = data_segment(elf)
     guard = segment_after(elf, data)
-    kernel = patched_copy(source, tmp_path / "overzero.elf", [
+    stretched = patched_copy(source, tmp_path / "overlap.elf", [
         (data.header_offset + P_MEMSZ_OFFSET, data.memsz + guard.memsz)])
-    image = make_image(mkimage, kernel, tmp_path / "overzero.img", force=True)
+    refused = boot_foreign(make_image(mkimage, stretched, tmp_path / "overlap.img", force=True))
+    assert "overlap in physical memory" in refused.serial, refused.describe()
+
+    kernel = patched_copy(source, tmp_path / "overzero.elf", [(guard.offset, 0)])
+    image = make_image(mkimage, kernel, tmp_path / "overzero.img")
     assert_only_failure(boot_foreign(image), "guard")
