@@ -117,8 +117,10 @@ def run(mkimage, *args):
 
 
 def leftovers(directory):
-    """Temporary files mkimage might have left (it names them OUT.tmp-XXXXXX)."""
-    return sorted(p.name for p in directory.iterdir() if ".tmp-" in p.name)
+    """Temporary files mkimage might have left (it names them .mkimage-XXXXXX
+    in the output's directory; older versions OUT.tmp-XXXXXX)."""
+    return sorted(p.name for p in directory.iterdir()
+                  if p.name.startswith(".mkimage-") or ".tmp-" in p.name)
 
 
 class Inputs:
@@ -619,6 +621,24 @@ def test_output_is_a_directory(inputs):
     assert result.returncode == 1
     assert "cannot replace it" in result.stderr
     assert out.is_dir() and not any(out.iterdir())
+    assert leftovers(inputs.dir) == []
+
+
+def test_longest_output_name_the_file_system_accepts(inputs):
+    """Issue 13, defect 6: the temporary name once added 11 characters to the
+    output's name, so `-o` with a 250-byte name failed "File name too long".
+    A name of NAME_MAX bytes must work, and a failed build with it must leave
+    nothing behind."""
+    name_max = os.pathconf(inputs.dir, "PC_NAME_MAX")
+    out = inputs.dir / ("n" * name_max)
+    result = inputs.build(out=out)
+    assert result.returncode == 0, result.stderr
+    assert out.stat().st_size > 0
+    assert inputs.info(out).returncode == 0
+    assert leftovers(inputs.dir) == []
+
+    failed = inputs.build(out=out, cmdline="c" * 300)
+    assert failed.returncode == 1
     assert leftovers(inputs.dir) == []
 
 
