@@ -33,6 +33,7 @@ BOOT_SIGNATURE      equ 0xAA55  ; bytes 0x55 0xAA at offset 0x1FE
 DISK_READ_TRIES     equ 3       ; floppies and old drives fail the first read while the motor spins up
 BOGUS_DRIVE_BITS    equ 0x70    ; set in no floppy (0x00-0x0F) or hard disk (0x80-0x8F) number
 FIRST_HARD_DISK     equ 0x80
+NO_STAGE2_STATUS    equ 0x00    ; "disk error 0x00": read fine, but no stage 2 magic in it
 
 ; BIOS services used here
 BIOS_VIDEO          equ 0x10
@@ -60,7 +61,7 @@ skip_parameter_block:
     ; Debug builds stop here in Bochs (magic_break.inc). Not at 0x7C00:
     ; the jump there must stay the sector's first two bytes (a FAT boot
     ; sector starts so), and the break's 2 bytes fit only here, in the
-    ; 3 bytes part 1 has to spare; part 2 has 3 more.
+    ; 3 bytes part 1 has to spare; part 2 has 2 more.
     MAGIC_BREAK
     ; Some BIOSes jump to 07C0:0000 rather than 0000:7C00. Everything here
     ; is assembled for segment 0, so reload CS with a far jump and set the
@@ -124,7 +125,7 @@ use_chs_reads:
     mov [heads], dx
     jmp short read_stage2
 
-; print: write the NUL-terminated string at DS:SI.
+; print: write the NUL-terminated string at DS:SI. Changes AL, BX, DX, SI; keeps AH.
 print:
     lodsb
     test al, al
@@ -132,7 +133,7 @@ print:
     call print_char
     jmp short print
 
-; print_hex_digit: print the low 4 bits of AL as a hex digit.
+; print_hex_digit: print the low 4 bits of AL as a hex digit. Keeps AH.
 print_hex_digit:
     ; A classic 3-instruction conversion that fits a boot sector:
     ; 0-9:  CMP sets CF, SBB gives AL+0x96 (0x96-0x9F), DAS subtracts 0x66 -> '0'-'9'
@@ -142,7 +143,7 @@ print_hex_digit:
     sbb al, 0x69
     das
     ; fall through
-; print_char: write AL on the screen and on COM1.
+; print_char: write AL on the screen and on COM1. Keeps AX; changes BX, DX.
 print_char:
     push ax
     mov ah, VIDEO_TELETYPE
@@ -233,8 +234,7 @@ piece_was_read:
     add [dap + disk_address_packet.lba], cx
     shl cx, SECTOR_SHIFT        ; bytes = sectors * 512
     add [dap + disk_address_packet.buffer_offset], cx
-    mov di, DISK_READ_TRIES
-    jmp short read_next_piece
+    jmp short read_stage2       ; the next piece gets DISK_READ_TRIES tries of its own
 
 read_failed:
     dec di
@@ -245,19 +245,29 @@ read_failed:
     jmp short read_next_piece
 
 stage2_is_loaded:
+    ; Jump only into a stage 2: a damaged disk address packet (a wrong
+    ; buffer offset, a sector count of 0) leaves no "S2LD" at 0x7E04, and
+    ; jumping there would run whatever RAM holds. Stage 2 checks the rest of
+    ; itself (stage2/self_check.inc).
+    cmp dword [STAGE2_LOAD_ADDRESS + stage2_header.magic], STAGE2_MAGIC
+    jne no_stage2_arrived
     mov dx, [boot_drive]        ; DL = the drive we read, DH = what the BIOS said
-    jmp 0:STAGE2_LOAD_ADDRESS
+    jmp STAGE2_LOAD_ADDRESS     ; near: CS is 0 since segments_are_normalised
 
+no_stage2_arrived:
+    ; BIOS status 00h means "no error", so no BIOS read failure prints it:
+    ; "disk error 0x00" says the reads worked but what arrived is not stage 2.
+    mov ah, NO_STAGE2_STATUS
 disk_error:
     ; Print "Stage 1: disk error 0xNN" where NN is the BIOS status from AH,
-    ; on the screen and on COM1, then halt for good.
-    mov [error_code], ah
+    ; on the screen and on COM1, then halt for good. AH survives print and
+    ; print_hex_digit: they change AL only (print_char saves AX).
     mov si, disk_error_message
     call print
-    mov al, [error_code]
+    mov al, ah
     shr al, 4
     call print_hex_digit
-    mov al, [error_code]
+    mov al, ah
     call print_hex_digit
 halt:
     cli
@@ -268,7 +278,6 @@ disk_error_message: db 13, 10, "Stage 1: disk error 0x", 0
 
 boot_drive:         db 0        ; these two stay together: read as one word above
 drive_from_bios:    db 0
-error_code:         db 0
 sectors_per_track:  dw 0        ; 0: the BIOS reads by LBA (AH=42h)
 heads:              dw 0
 

@@ -33,12 +33,14 @@
 ;   multiboot2.inc: boot_multiboot2
 ;   page_tables.inc: build_page_tables
 ;   screen.inc: screen_init
+;   self_check.inc: check_stage2_checksum
 ;   serial.inc: serial_drain, serial_init
 ;   timestamps.inc: record_timestamp
 ;
 ; Stage 1 loaded us at 0x7E00 and jumped here with the boot drive in DL.
 ; Each step is one file in stage2/ and prints one line on the screen and on
 ; COM1:
+;   0. check that stage 2 itself arrived whole        (self_check.inc)
 ;   1. check that the CPU can run 64-bit code        (cpu_check.inc)
 ;   2. open the A20 gate                             (a20.inc)
 ;   3. read the firmware memory map                  (memory_map.inc)
@@ -127,6 +129,9 @@ stage2_main:
     call print
 .drive_number_as_given:
 
+    ; Before anything else trusts stage 2's code or its header: did it
+    ; arrive whole? (It can say so now that the screen and COM1 work.)
+    call check_stage2_checksum
     call start_boot_info
     call check_long_mode
     record_timestamp TIMESTAMP_STAGE2_START
@@ -203,6 +208,7 @@ jumping_message:        db "stage2: entering long mode, jumping to the kernel at
 %include "stage2/screen.inc"
 %include "stage2/console.inc"
 %include "stage2/failure.inc"
+%include "stage2/self_check.inc"        ; early: a truncated stage 2 still reaches it
 %include "stage2/cpu_check.inc"
 %include "stage2/a20.inc"
 %include "stage2/memory_map.inc"

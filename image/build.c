@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "byte_order.h"
 #include "checksum.h"
 #include "diag.h"
 #include "disk_layout.h"
@@ -21,6 +22,7 @@
 #include "elf_sections.h"
 #include "file_io.h"
 #include "kernel_kind.h"
+#include "loader_checksums.h"
 
 /* The command line field holds the text and its terminating NUL. */
 #define CMDLINE_MAX_LENGTH (STAGE2_CMDLINE_MAX - 1)
@@ -144,6 +146,14 @@ static bool write_image(const struct build_options *o, const struct input_file *
     }
     stage2_patch(stage2_sectors, layout, checksum, kernel_kind, o->cmdline, module_checksums,
                  module_strings, &record);
+    /* The loader's own checksums come last, over what is written: stage 1
+     * with its DAP filled in, stage 2 with its whole header. */
+    put_le32(stage2_sectors + offsetof(struct stage2_header, stage2_sectors),
+             layout->stage2_sectors);
+    put_le64(stage2_sectors + offsetof(struct stage2_header, stage1_checksum),
+             stage1_checksum(mbr));
+    put_le64(stage2_sectors + offsetof(struct stage2_header, stage2_checksum),
+             stage2_checksum(stage2_sectors, stage2_bytes));
     if (!write_all_at(out.fd, mbr, MBR_SIZE, 0) ||
         !write_all_at(out.fd, stage2_sectors, stage2_bytes,
                       (uint64_t)layout->stage2_lba * SECTOR_SIZE)) {

@@ -16,7 +16,7 @@ _Static_assert(sizeof(struct stage2_module) == 20 + STAGE2_MODULE_STRING_MAX,
                "stage 2 module entry: 20 bytes of fields, then the string");
 _Static_assert(sizeof(struct stage2_header) ==
                    36 + STAGE2_CMDLINE_MAX + 4 +
-                       (STAGE2_MODULES_MAX + 1) * sizeof(struct stage2_module) + 12,
+                       (STAGE2_MODULES_MAX + 1) * sizeof(struct stage2_module) + 12 + 20,
                "stage 2 header: 36 bytes of fields, then the command line");
 _Static_assert(STAGE1_DAP_OFFSET + sizeof(struct disk_address_packet) <= MBR_DISK_SIGNATURE_OFFSET,
                "the DAP must end before the disk signature");
@@ -204,6 +204,9 @@ struct stage2_header stage2_header_read(const uint8_t *s)
     h.section_count = get_le32(s + HDR_AT(section_count));
     h.section_entry_size = get_le32(s + HDR_AT(section_entry_size));
     h.section_string_index = get_le32(s + HDR_AT(section_string_index));
+    h.stage2_sectors = get_le32(s + HDR_AT(stage2_sectors));
+    h.stage2_checksum = get_le64(s + HDR_AT(stage2_checksum));
+    h.stage1_checksum = get_le64(s + HDR_AT(stage1_checksum));
     return h;
 }
 

@@ -130,18 +130,24 @@ static void set_signal_cleanup(char *path)
 
 bool output_open(struct output_file *out, const char *path)
 {
-    static const char suffix[] = ".tmp-XXXXXX"; /* mkstemp() replaces the X's */
-    size_t len = strlen(path);
+    /* The temporary file lies in the output's directory (so rename() can
+     * replace the output atomically: it works only within one file system)
+     * under a short name of its own, not the output's name plus a suffix:
+     * an output name as long as the file system allows (NAME_MAX) would
+     * leave no room for a suffix. mkstemp() replaces the X's. */
+    static const char temp_name[] = ".mkimage-XXXXXX";
+    const char *slash = strrchr(path, '/');
+    size_t dir_len = slash ? (size_t)(slash - path) + 1 : 0; /* keeps the '/' */
 
     out->final_path = path;
     out->fd = -1;
-    out->temp_path = malloc(len + sizeof(suffix));
+    out->temp_path = malloc(dir_len + sizeof(temp_name));
     if (!out->temp_path) {
         diag_error("%s: out of memory", path);
         return false;
     }
-    memcpy(out->temp_path, path, len);
-    memcpy(out->temp_path + len, suffix, sizeof(suffix));
+    memcpy(out->temp_path, path, dir_len);
+    memcpy(out->temp_path + dir_len, temp_name, sizeof(temp_name));
 
     /* Block the cleanup signals until the handler knows the file's name. */
     sigset_t block, old;

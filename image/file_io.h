@@ -1,8 +1,9 @@
 /*
  * file_io.h - reading the input files and writing the image atomically.
  *
- * The image is written to a temporary file next to the output and renamed
- * over it only once it is complete and on disk, so an existing image is
+ * The image is written to a temporary file (.mkimage-XXXXXX, a short name
+ * so that any output name fits) in the output's directory and renamed over it
+ * only once it is complete and on disk, so an existing image is
  * never left half-written: a reader (or QEMU) sees the old image or the new
  * one. On failure, or on SIGINT/SIGTERM/SIGHUP, the temporary file is removed.
  */

@@ -22,6 +22,7 @@
 #include "elf_check.h"
 #include "file_io.h"
 #include "kernel_kind.h"
+#include "loader_checksums.h"
 
 #define CHUNK_BYTES (1024u * 1024u)
 
@@ -156,6 +157,63 @@ out:
 
 /* The modules the header records: where, how big, their strings and
  * checksums. */
+/* Stage 1 and stage 2 as mkimage wrote them (loader_checksums.h): a changed
+ * disk address packet or code byte cannot boot, whatever the kernel. */
+static void check_loader_checksums(const struct input_file *image, const uint8_t *mbr,
+                                   const struct disk_address_packet *dap,
+                                   const struct stage2_header *h, uint64_t image_sectors,
+                                   struct problems *p)
+{
+    uint64_t computed = stage1_checksum(mbr);
+    bool match = computed == h->stage1_checksum;
+    printf("stage 1 checksum: recorded 0x%016" PRIX64 ", computed 0x%016" PRIX64 ": %s\n",
+           (uint64_t)h->stage1_checksum, computed, match ? "ok" : "MISMATCH");
+    if (!match)
+        problem(p,
+                "stage 1 checksum MISMATCH: the boot sector's code, messages or disk address "
+                "packet (offsets 0x000-0x%X, its BPB area and disk timestamp left out) changed "
+                "after mkimage wrote it, and stage 1 may not load stage 2: rebuild the image "
+                "with mkimage build",
+                STAGE1_CHECKSUM_END - 1);
+
+    uint32_t sectors = h->stage2_sectors;
+    if (sectors == 0 || sectors > STAGE2_MAX_SECTORS ||
+        (uint64_t)dap->lba + sectors > image_sectors) {
+        problem(p,
+                "the stage-2 header says stage 2 has %" PRIu32 " sectors from LBA %" PRIu64
+                "; it has 1 to %d inside the image: stage 2 is damaged; rebuild the image "
+                "with mkimage build",
+                sectors, (uint64_t)dap->lba, STAGE2_MAX_SECTORS);
+        return;
+    }
+    if (sectors != dap->sectors)
+        problem(p,
+                "stage 1's disk address packet loads %u sectors of stage 2, which has %" PRIu32
+                ": rebuild the image with mkimage build",
+                (unsigned)dap->sectors, sectors);
+    uint8_t *stage2 = malloc((size_t)sectors * SECTOR_SIZE);
+    if (!stage2) {
+        problem(p, "out of memory reading stage 2");
+        return;
+    }
+    if (!read_exact_at(image->fd, stage2, (size_t)sectors * SECTOR_SIZE, dap->lba * SECTOR_SIZE)) {
+        problem(p, "cannot read stage 2: %s", errno ? strerror(errno) : "unexpected end of file");
+        free(stage2);
+        return;
+    }
+    computed = stage2_checksum(stage2, (size_t)sectors * SECTOR_SIZE);
+    free(stage2);
+    match = computed == h->stage2_checksum;
+    printf("stage 2 checksum: recorded 0x%016" PRIX64 ", computed 0x%016" PRIX64 ": %s\n",
+           (uint64_t)h->stage2_checksum, computed, match ? "ok" : "MISMATCH");
+    if (!match)
+        problem(p,
+                "stage 2 checksum MISMATCH: stage 2's %" PRIu32 " sectors (its code, data or "
+                "header) changed after mkimage wrote them, and stage 2 will refuse to run: "
+                "rebuild the image with mkimage build",
+                sectors);
+}
+
 static void show_modules(const struct input_file *image, const struct stage2_header *h,
                          uint64_t image_sectors, struct problems *p)
 {
@@ -373,10 +431,12 @@ int info_image(const char *path)
     printf("stage 2 header: magic 0x%08" PRIX32 "%s, version %u, size %u\n", (uint32_t)h.magic,
            h.magic == STAGE2_MAGIC ? " (\"S2LD\")" : "", (unsigned)h.version, (unsigned)h.size);
     p.part = "stage 2";
-    stage2_header_check(&h, &p);
+    bool header_ok = stage2_header_check(&h, &p);
     p.part = NULL;
     if (h.magic != STAGE2_MAGIC)
         goto done; /* the other fields mean nothing */
+    if (header_ok) /* an older header has no loader checksums */
+        check_loader_checksums(&image, mbr, &dap, &h, image_sectors, &p);
 
     /* The kernel, found the way stage 2 finds it. */
     uint32_t kernel_lba = h.kernel_lba, kernel_sectors = h.kernel_sectors;

@@ -38,7 +38,7 @@ struct disk_address_packet {
 
 /* Stage 2: a header right after its first jump. */
 #define STAGE2_MAGIC 0x444C3253u /* "S2LD" */
-#define STAGE2_HEADER_VERSION 3
+#define STAGE2_HEADER_VERSION 4
 #define STAGE2_CMDLINE_MAX 256
 
 /* The boot protocol the kernel speaks (stage2_header.kernel_kind). */
@@ -94,6 +94,14 @@ struct stage2_header {
     uint32_t section_count;
     uint32_t section_entry_size;
     uint32_t section_string_index;
+    /* The loader's own checksums (docs/boot-protocol.md, "Loader
+     * checksums"), computed as the kernel's, last, over what mkimage wrote:
+     * stage 2's sectors with stage2_checksum read as zero, and the boot
+     * sector up to the disk signature with its BPB area and disk timestamp
+     * read as zero (other tools may write those). */
+    uint32_t stage2_sectors;
+    uint64_t stage2_checksum;
+    uint64_t stage1_checksum;
 } __attribute__((packed));
 
 #endif

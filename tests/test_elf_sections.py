@@ -13,6 +13,7 @@ import pytest
 
 from support import multiboot as mb
 from support.elf_reader import SHF_ALLOC, SHT_NOBITS, section_headers, section_headers_from_table
+from support.images import reseal_stage2
 from support.loader_lines import LOADER_HALTED
 from support.multiboot_probe import module_files
 from support.qemu import boot
@@ -193,7 +194,7 @@ def patched_image(mkimage, probes, tmp_path, offset, data):
     with open(image, "r+b") as f:
         f.seek(offset(image.read_bytes()) if callable(offset) else offset)
         f.write(data)
-    return image
+    return reseal_stage2(image)     # a header record changed on purpose
 
 
 def test_loader_refuses_a_damaged_section_blob(mkimage, probes, tmp_path):
@@ -224,6 +225,7 @@ def test_loader_refuses_an_inconsistent_section_record(mkimage, probes, tmp_path
     with open(image, "r+b") as f:
         f.seek(COUNT_FIELD)
         f.write(struct.pack("<I", TABLE_MAX // ELF32_SHDR_SIZE + 1))
+    reseal_stage2(image)
     result = boot(image, until=re.escape(LOADER_HALTED), settle=0.5, timeout=60)
     assert result.still_running, result.describe()
     assert "stage2: error: the stage 2 header's record of the ELF section headers is " \

@@ -17,6 +17,7 @@ import pytest
 
 from debug.gdb_session import read_map, start_qemu_on_free_port, stop_qemu
 from support import multiboot as mb
+from support.images import reseal_stage2
 from support.loader_lines import LOADER_HALTED
 from support.paths import BUILD, KERNEL_ELF
 from support.qemu import boot
@@ -243,6 +244,7 @@ def test_loader_refuses_an_unknown_kind(mkimage, tmp_path):
     with open(image, "r+b") as f:
         f.seek(KIND_FIELD)
         f.write(struct.pack("<I", nasm_value(LOADER_FIELDS_INC, "KERNEL_KIND_COUNT")))
+    reseal_stage2(image)
     shown = info(mkimage, image)
     assert shown.returncode == 1
     assert "records kernel kind 4, which stage 2 does not know" in shown.stderr

@@ -17,7 +17,7 @@ from support.elf_factory import (E_ENTRY, E_MACHINE, E_PHNUM, E_PHOFF, E_TYPE, E
                                  Segment, elf64, write)
 from support.elf_factory import page_table_hungry
 from support.foreign_kernel import build_foreign_kernel
-from support.images import build_image
+from support.images import build_image, reseal_stage2
 from support.loader_lines import LOADER_HALTED
 from support.paths import BUILD, ROOT
 from support.qemu import boot
@@ -27,6 +27,7 @@ SECTOR = 512
 STAGE2_HEADER = SECTOR                  # stage 2 starts at LBA 1
 KERNEL_LBA_FIELD = STAGE2_HEADER + nasm_value(LOADER_FIELDS_INC, "stage2_header.kernel_lba")
 KERNEL_SIZE_FIELD = STAGE2_HEADER + nasm_value(LOADER_FIELDS_INC, "stage2_header.kernel_size")
+CMDLINE_FIELD = nasm_value(LOADER_FIELDS_INC, "stage2_header.cmdline")
 PROGRAM_HEADERS_MAX = nasm_value(MEMORY_LAYOUT_INC, "PROGRAM_HEADERS_MAX")
 
 
@@ -115,12 +116,85 @@ def test_unreadable_stage2_stops_in_stage1(good_image, tmp_path, sectors_kept):
     assert "stage 2" not in result.serial
 
 
+DAP_OFFSET = nasm_value(LOADER_FIELDS_INC, "STAGE1_DAP_OFFSET")
+DAP_SECTORS = DAP_OFFSET + nasm_value(LOADER_FIELDS_INC, "disk_address_packet.sectors")
+DAP_BUFFER_OFFSET = DAP_OFFSET + nasm_value(LOADER_FIELDS_INC, "disk_address_packet.buffer_offset")
+STAGE2_DAMAGED = "stage 2 is damaged"
+NOT_STAGE2 = "Stage 1: disk error 0x00"     # the read worked, but no "S2LD" arrived
+
+
+def patched_copy(good, tmp_path, offset, value):
+    image = tmp_path / "damaged.img"
+    data = bytearray(good.read_bytes())
+    assert data[offset:offset + len(value)] != value
+    data[offset:offset + len(value)] = value
+    image.write_bytes(bytes(data))
+    return image
+
+
+def stage2_sectors(good):
+    return struct.unpack_from("<H", good.read_bytes(), DAP_SECTORS)[0]
+
+
+def assert_stage1_stops(image):
+    result = boot(image, until=r"Stage 1: disk error 0x[0-9A-F]{2}", settle=1.0, timeout=60)
+    assert NOT_STAGE2 in result.serial, result.describe()
+    assert result.still_running, result.describe()
+    assert result.serial.rstrip().endswith(NOT_STAGE2), result.describe()
+
+
+# Issue 13, defect 5: damaged loaders gave garbled output or a triple fault.
+def test_dap_sector_count_too_small(good_image, tmp_path):
+    # Stage 1 loads only part of stage 2: stage 2's own checksum sees it.
+    sectors = stage2_sectors(good_image)
+    image = patched_copy(good_image, tmp_path, DAP_SECTORS, struct.pack("<H", sectors // 2))
+    assert_fails_and_halts(image, STAGE2_DAMAGED)
+
+
+def test_dap_sector_count_zero(good_image, tmp_path):
+    # Stage 1 reads nothing and finds no stage 2 at 0x7E00.
+    image = patched_copy(good_image, tmp_path, DAP_SECTORS, b"\0\0")
+    assert_stage1_stops(image)
+
+
+@pytest.mark.parametrize("offset", [0x8000, 0x7E01], ids=["elsewhere", "one-byte-off"])
+def test_dap_buffer_offset(good_image, tmp_path, offset):
+    # Stage 2 arrives somewhere else: stage 1 checks the magic before jumping.
+    image = patched_copy(good_image, tmp_path, DAP_BUFFER_OFFSET, struct.pack("<H", offset))
+    assert_stage1_stops(image)
+
+
+def stage2_symbol(name):
+    """Where stage 2's label `name` lies in the image (from its NASM map)."""
+    for line in (BUILD / "bootloader" / "stage2.sym").read_text().splitlines():
+        address, label = line.split()
+        if label == name:
+            return STAGE2_HEADER + int(address, 16) - nasm_value(LOADER_FIELDS_INC,
+                                                                 "STAGE2_LOAD_ADDRESS")
+    raise AssertionError(f"no {name} in stage2.sym")
+
+
+@pytest.mark.parametrize("where", ["code", "data", "header", "padding"])
+def test_damaged_stage2(good_image, tmp_path, where):
+    sectors = stage2_sectors(good_image)
+    offset = {
+        "code": SECTOR + (sectors - 2) * SECTOR + 0x10,     # late in stage 2, away from the check
+        "data": stage2_symbol("jumping_message") + 2,       # a message it prints
+        "header": STAGE2_HEADER + CMDLINE_FIELD + 1,         # the kernel command line
+        "padding": SECTOR + sectors * SECTOR - 1,           # its last sector's zero padding
+    }[where]
+    data = good_image.read_bytes()
+    image = patched_copy(good_image, tmp_path, offset, bytes([data[offset] ^ 0x20]))
+    assert_fails_and_halts(image, STAGE2_DAMAGED)
+
+
 def test_inconsistent_kernel_record(good_image, tmp_path):
     image = tmp_path / "inconsistent.img"
     data = bytearray(good_image.read_bytes())
     sectors = struct.unpack_from("<I", data, KERNEL_SIZE_FIELD - 4)[0]
     struct.pack_into("<I", data, KERNEL_SIZE_FIELD - 4, sectors + 1)
     image.write_bytes(bytes(data))
+    reseal_stage2(image)
     assert_fails_and_halts(image, "the stage 2 header is inconsistent: kernel_sectors does not match kernel_size.")
 
 
@@ -129,6 +203,7 @@ def test_missing_kernel_record(good_image, tmp_path):
     data = bytearray(good_image.read_bytes())
     struct.pack_into("<I", data, KERNEL_SIZE_FIELD, 0)
     image.write_bytes(bytes(data))
+    reseal_stage2(image)
     assert_fails_and_halts(image, "no kernel is recorded in the stage 2 header")
 
 
@@ -190,6 +265,7 @@ def test_kernel_too_small_for_an_elf_header(good_image, tmp_path):
     struct.pack_into("<I", data, KERNEL_SIZE_FIELD - 4, 1)     # one sector,
     struct.pack_into("<I", data, KERNEL_SIZE_FIELD, 40)        # 40 bytes of it
     image.write_bytes(bytes(data))
+    reseal_stage2(image)
     assert_fails_and_halts(image, "the kernel file is too small to be an ELF file.")
 
 

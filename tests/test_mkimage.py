@@ -39,10 +39,18 @@ CMDLINE_END = HEADER_FIELDS_SIZE + CMDLINE_MAX
 MODULES_MAX = 8                   # loader_fields.inc STAGE2_MODULES_MAX
 MODULE_ENTRY_SIZE = 20 + 128      # lba, sectors, size, checksum, string
 SECTION_FIELDS_SIZE = 12           # section_count, section_entry_size, section_string_index
-# The command line, the modules, then the ELF section blob's record.
-HEADER_SIZE = HEADER_FIELDS_SIZE + CMDLINE_MAX + 4 + (MODULES_MAX + 1) * MODULE_ENTRY_SIZE + \
+# The command line, the modules, then the ELF section blob's record, then
+# the loader's own checksums.
+SELF_CHECK_OFFSET = HEADER_FIELDS_SIZE + CMDLINE_MAX + 4 + (MODULES_MAX + 1) * MODULE_ENTRY_SIZE + \
     SECTION_FIELDS_SIZE
-HEADER_VERSION = 3                # loader_fields.inc STAGE2_HEADER_VERSION
+SELF_CHECK_FORMAT = "<IQQ"         # stage2_sectors, stage2_checksum, stage1_checksum
+HEADER_SIZE = SELF_CHECK_OFFSET + struct.calcsize(SELF_CHECK_FORMAT)
+HEADER_VERSION = 4                # loader_fields.inc STAGE2_HEADER_VERSION
+# Stage 1's checksum leaves out what other tools may write into a boot
+# sector: a BIOS Parameter Block and the Windows disk timestamp.
+STAGE1_CHECKSUM_END = 0x1B8
+STAGE1_BPB = slice(0x03, 0x5A)
+STAGE1_TIMESTAMP = slice(0xDA, 0xE0)
 
 KERNEL_MAX_FILE_BYTES = 256 * MIB
 # Stage 2 reads the ELF and program headers from its first chunk of the
@@ -120,8 +128,10 @@ def run(mkimage, *args):
 
 
 def leftovers(directory):
-    """Temporary files mkimage might have left (it names them OUT.tmp-XXXXXX)."""
-    return sorted(p.name for p in directory.iterdir() if ".tmp-" in p.name)
+    """Temporary files mkimage might have left (it names them .mkimage-XXXXXX
+    in the output's directory; older versions OUT.tmp-XXXXXX)."""
+    return sorted(p.name for p in directory.iterdir()
+                  if p.name.startswith(".mkimage-") or ".tmp-" in p.name)
 
 
 class Inputs:
@@ -625,6 +635,24 @@ def test_output_is_a_directory(inputs):
     assert leftovers(inputs.dir) == []
 
 
+def test_longest_output_name_the_file_system_accepts(inputs):
+    """Issue 13, defect 6: the temporary name once added 11 characters to the
+    output's name, so `-o` with a 250-byte name failed "File name too long".
+    A name of NAME_MAX bytes must work, and a failed build with it must leave
+    nothing behind."""
+    name_max = os.pathconf(inputs.dir, "PC_NAME_MAX")
+    out = inputs.dir / ("n" * name_max)
+    result = inputs.build(out=out)
+    assert result.returncode == 0, result.stderr
+    assert out.stat().st_size > 0
+    assert inputs.info(out).returncode == 0
+    assert leftovers(inputs.dir) == []
+
+    failed = inputs.build(out=out, cmdline="c" * 300)
+    assert failed.returncode == 1
+    assert leftovers(inputs.dir) == []
+
+
 def test_image_permissions_follow_umask(inputs):
     assert inputs.build().returncode == 0
     umask = os.umask(0)
@@ -729,6 +757,69 @@ def test_info_on_damaged_loader_fields(inputs):
     result = inputs.info()
     assert result.returncode == 1
     assert f"bytes need {-(-len(ef.good_kernel()) // SECTOR)} sectors" in result.stderr
+
+
+def stage1_checksum(mbr):
+    """Independently: the boot sector up to the disk signature, with the
+    BPB area and the disk timestamp read as zeros."""
+    code = bytearray(mbr[:STAGE1_CHECKSUM_END])
+    code[STAGE1_BPB] = bytes(len(code[STAGE1_BPB]))
+    code[STAGE1_TIMESTAMP] = bytes(len(code[STAGE1_TIMESTAMP]))
+    return kernel_checksum(code)
+
+
+def test_loader_checksums_recorded(inputs):
+    assert inputs.build().returncode == 0
+    image = inputs.out.read_bytes()
+    sectors, stage2_sum, stage1_sum = struct.unpack_from(SELF_CHECK_FORMAT, image,
+                                                         SECTOR + SELF_CHECK_OFFSET)
+    assert sectors == struct.unpack_from(DAP_FORMAT, image, DAP_OFFSET)[2]
+    stage2 = bytearray(image[SECTOR:SECTOR + sectors * SECTOR])
+    stage2[SELF_CHECK_OFFSET + 4:SELF_CHECK_OFFSET + 12] = bytes(8)   # the field reads as zero
+    assert stage2_sum == kernel_checksum(stage2)
+    assert stage1_sum == stage1_checksum(image[:SECTOR])
+    result = inputs.info()
+    assert result.returncode == 0, result.stderr
+    assert "stage 1 checksum: " in result.stdout and "stage 2 checksum: " in result.stdout
+
+
+@pytest.mark.parametrize("name, offset, value, fragments", [
+    # Issue 13, defect 5: `info` called these images ok; they cannot boot.
+    ("dap-sector-count", DAP_OFFSET + 2, b"\x05\x00", ["stage 1 checksum MISMATCH",
+                                                       "loads 5 sectors of stage 2, which has 4"]),
+    ("dap-buffer-offset", DAP_OFFSET + 4, b"\x00\x80", ["stage 1 checksum MISMATCH"]),
+    ("stage1-code", 0x60, b"\x90", ["stage 1 checksum MISMATCH"]),
+    ("stage2-code", SECTOR + HEADER_SIZE + 0x20, b"\x90", ["stage 2 checksum MISMATCH"]),
+    ("stage2-data", SECTOR + 1900, b"\x5a", ["stage 2 checksum MISMATCH"]),
+    ("stage2-padding", SECTOR + 2040, b"\x01", ["stage 2 checksum MISMATCH"]),
+    ("stage2-header", SECTOR + CMDLINE_END - 10, b"x", ["stage 2 checksum MISMATCH"]),
+    ("stage2-sector-field", SECTOR + SELF_CHECK_OFFSET, bytes(4),
+     ["the stage-2 header says stage 2 has 0 sectors from LBA 1", "stage 2 is damaged"]),
+])
+def test_info_detects_damaged_loader(inputs, name, offset, value, fragments):
+    assert inputs.build().returncode == 0
+    image = bytearray(inputs.out.read_bytes())
+    assert image[offset:offset + len(value)] != value
+    image[offset:offset + len(value)] = value
+    inputs.out.write_bytes(image)
+    result = inputs.info()
+    assert result.returncode == 1, result.stdout
+    for fragment in fragments:
+        assert fragment in result.stderr, result.stderr
+    assert "rebuild the image" in result.stderr
+
+
+def test_info_ignores_what_other_tools_write_into_stage1(inputs):
+    """A BPB, the Windows disk timestamp, the disk signature and the
+    partition table may change without damaging stage 1."""
+    assert inputs.build().returncode == 0
+    image = bytearray(inputs.out.read_bytes())
+    image[0x0B:0x0D] = b"\x00\x02"          # a BPB's bytes per sector
+    image[0xDA:0xE0] = b"\x01\x02\x03\x04\x05\x06"
+    image[0x1B8:0x1BC] = b"\x78\x56\x34\x12"
+    inputs.out.write_bytes(image)
+    result = inputs.info()
+    assert result.returncode == 0, result.stderr
 
 
 def test_info_on_missing_image(inputs):

@@ -22,6 +22,7 @@ import pytest
 
 from support import multiboot as mb
 from support.foreign_kernel import make_image
+from support.images import reseal_stage2
 from support.loader_lines import LOADER_HALTED
 from support.multiboot_probe import (MODULE_BYTES, MODULE_STRING, MODULE_TEXT, PAGE,
                                      check_basic_memory, check_elf_sections, check_machine_state,
@@ -241,7 +242,7 @@ def patched_copy(image, tmp_path, offset, data):
     with open(copy, "r+b") as f:
         f.seek(offset)
         f.write(data)
-    return copy
+    return reseal_stage2(copy)      # a header record changed on purpose
 
 
 def test_loader_refuses_a_damaged_module(mkimage, kernels, tmp_path):

@@ -643,7 +643,7 @@ def _():
 
 @value("stage1-stage2-jump-offset")
 def _():
-    return f"{listing_offset('stage1', r'jmp 0:STAGE2_LOAD_ADDRESS'):#X}".replace("0X", "0x")
+    return f"{listing_offset('stage1', r'jmp STAGE2_LOAD_ADDRESS'):#X}".replace("0X", "0x")
 
 
 # Stage 2's listing (chapters 03, 04).
