@@ -101,7 +101,7 @@ packages_missing_for() {
                 missing_for_build; missing_for_qemu; missing_for_gdb
                 missing_for_bochs; missing_for_pytest; missing_for_unit_tests
                 missing_for_write_tests; missing_for_format_check
-                missing_for_grub_tests; missing_for_xxd
+                missing_for_grub_tests; missing_for_xxd; missing_for_fuzz
                 ;;
             debug) missing_for_build; missing_for_qemu; missing_for_gdb ;;
             bochs) missing_for_build; missing_for_bochs; missing_for_bochs_window ;;

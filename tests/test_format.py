@@ -11,7 +11,7 @@ import pytest
 
 from support.paths import ROOT
 
-FORMATTED_DIRS = ["kernel", "libk", "image", "tests/unit", "tests/linux_init"]
+FORMATTED_DIRS = ["kernel", "libk", "image", "tests/unit", "tests/linux_init", "tests/fuzz"]
 
 
 def clang_format():

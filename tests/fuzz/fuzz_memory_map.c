@@ -25,9 +25,9 @@
 size_t libk_memory_map_sanitise(const struct memory_range *in, size_t in_count,
                                 struct memory_range *out, size_t out_capacity);
 
-#define ENTRY_BYTES 17 /* base (8) + length (8) + type (1) */
+#define ENTRY_BYTES 17  /* base (8) + length (8) + type (1) */
 #define MAX_ENTRIES 128 /* stage 2's E820 buffer holds 128 entries */
-#define TYPE_CHOICES 8 /* types 0-7: the five E820 types and unknown ones around them */
+#define TYPE_CHOICES 8  /* types 0-7: the five E820 types and unknown ones around them */
 
 typedef unsigned __int128 u128; /* ends of ranges reach 2^64 */
 

@@ -19,11 +19,11 @@
 #include "fuzz_input.h"
 #include "libk_host.h"
 
-#define MAX_WIDTH 40     /* enough to pad past any 64-bit number in octal (22 digits) */
-#define MAX_LITERAL 8    /* literal characters around each conversion */
-#define MAX_STRING 24    /* the length of a %s argument */
-#define MAX_BUFFER 128   /* the largest buffer size tried; 0 is tried too */
-#define MAX_FORMAT 64    /* room for literals, flags, width, precision, length */
+#define MAX_WIDTH 40      /* enough to pad past any 64-bit number in octal (22 digits) */
+#define MAX_LITERAL 8     /* literal characters around each conversion */
+#define MAX_STRING 24     /* the length of a %s argument */
+#define MAX_BUFFER 128    /* the largest buffer size tried; 0 is tried too */
+#define MAX_FORMAT 64     /* room for literals, flags, width, precision, length */
 #define MAX_CONVERSIONS 8 /* conversions per input */
 
 enum length { LEN_NONE, LEN_HH, LEN_H, LEN_L, LEN_LL, LEN_Z, LEN_J, LEN_T, LENGTH_COUNT };
