@@ -26,6 +26,10 @@
 #   ./build.sh docs      build, then write this build's values (sizes, addresses, line
 #                        numbers, listing excerpts, QEMU, Bochs and GDB transcripts) into
 #                        the docs where they mark them (tests/docs/refresh.py)
+#   ./build.sh fuzz [TARGET] [SECONDS]
+#                        build the fuzz harnesses (tests/fuzz/) and run TARGET (default:
+#                        all of them) for SECONDS each (default 60); fails on any crash,
+#                        hang or sanitizer report, kept in build/fuzz/TARGET/
 #   ./build.sh deps      install everything the build, the tests and the debuggers use
 #   ./build.sh fresh-test
 #                        run `./build.sh test` and `./build.sh run` in a minimal Debian
@@ -97,11 +101,12 @@ packages_missing_for() {
                 missing_for_build; missing_for_qemu; missing_for_gdb
                 missing_for_bochs; missing_for_pytest; missing_for_unit_tests
                 missing_for_write_tests; missing_for_format_check
-                missing_for_grub_tests; missing_for_xxd
+                missing_for_grub_tests; missing_for_xxd; missing_for_fuzz
                 ;;
             debug) missing_for_build; missing_for_qemu; missing_for_gdb ;;
             bochs) missing_for_build; missing_for_bochs; missing_for_bochs_window ;;
             fresh-test) missing_for_fresh_root ;;
+            fuzz) missing_for_build; missing_for_fuzz ;;
             lab) missing_for_python; missing_for_git ;;
             grade) missing_for_build; missing_for_qemu; missing_for_python ;;
             docs)
@@ -110,7 +115,7 @@ packages_missing_for() {
                 ;;
             deps)
                 local command
-                for command in run test debug bochs fresh-test lab grade docs; do
+                for command in run test debug bochs fresh-test lab grade docs fuzz; do
                     packages_missing_for "$command"
                 done
                 ;;
@@ -201,6 +206,15 @@ missing_for_unit_tests() {
 # check that a mounted disk is refused.
 missing_for_write_tests() {
     have_command mkfs.ext2 || echo e2fsprogs
+}
+
+# The fuzz harnesses (tests/fuzz/) are built by clang with libFuzzer and
+# the sanitizers, whose runtime libraries Debian packages apart from clang
+# (libclang-rt-dev, for the default clang version).
+missing_for_fuzz() {
+    have_command clang || echo clang
+    have_file '/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a' || echo libclang-rt-dev
+    have_command objcopy || echo binutils   # renames libk's symbols (tests/fuzz/Makefile)
 }
 
 # tests/test_format.py checks the C sources against .clang-format.
@@ -496,6 +510,76 @@ cmd_docs() {
     BUILD_DIR=$BUILD exec "$python" "$ROOT/tests/docs/refresh.py"
 }
 
+# The fuzz targets (tests/fuzz/fuzz_TARGET.c) that `fuzz` runs by default;
+# `selftest`, whose bug is planted, runs only when named.
+FUZZ_TARGETS=(mkimage_build mkimage_info vsnprintf memory_map line_editor)
+# libFuzzer's limit for one input: longer counts as a hang (seconds).
+FUZZ_INPUT_TIMEOUT=10
+# Slack on top of a run's SECONDS before `timeout` stops a fuzzer that
+# no longer answers (startup, loading the corpus, writing the findings).
+FUZZ_WALL_SLACK=60
+
+# fuzz [TARGET] [SECONDS]: run each target for SECONDS on its corpus
+# (tests/fuzz/corpus/TARGET/ as seeds, build/fuzz/TARGET/corpus/ for what
+# it finds on the way) and report executions and findings per target.
+cmd_fuzz() {
+    local targets=("${FUZZ_TARGETS[@]}") seconds=60
+    if [ $# -gt 0 ] && [ "$1" != all ]; then
+        [ -f "$ROOT/tests/fuzz/fuzz_$1.c" ] || die "fuzz: no target '$1' (one of: ${FUZZ_TARGETS[*]} selftest, or all)"
+        targets=("$1")
+    fi
+    [ $# -lt 2 ] || seconds=$2
+    [ $# -le 2 ] || die "fuzz takes at most TARGET and SECONDS"
+    case "$seconds" in '' | *[!0-9]* | 0) die "fuzz: SECONDS must be a whole number above 0, not '$seconds'" ;; esac
+    ensure fuzz
+    cmd_build
+    make --no-print-directory -C "$ROOT/tests/fuzz" BUILD="$BUILD" -j"$(nproc 2>/dev/null || echo 2)"
+    local target failed=()
+    for target in "${targets[@]}"; do
+        run_fuzz_target "$target" "$seconds" || failed+=("$target")
+    done
+    if [ ${#failed[@]} -gt 0 ]; then
+        die "fuzz: findings in ${failed[*]} (the inputs are kept in ${BUILD#"$PWD"/}/fuzz/TARGET/)"
+    fi
+    say "build.sh: fuzz: no findings in ${targets[*]}"
+}
+
+run_fuzz_target() {   # run_fuzz_target TARGET SECONDS; fails on a finding
+    local target=$1 seconds=$2
+    local dir=$BUILD/fuzz/$target
+    local log=$dir/fuzz.log stamp=$dir/.run-started
+    mkdir -p "$dir/corpus"
+    touch "$stamp"
+    # mkimage prints a line per problem and `info` a layout per image:
+    # close the targets' stdout and stderr (libFuzzer keeps its own copy of
+    # stderr for its reports and the sanitizers').
+    local quiet=1
+    case "$target" in mkimage_*) quiet=3 ;; esac
+    local status=0
+    timeout --kill-after=10 $((seconds + FUZZ_WALL_SLACK)) \
+        "$BUILD/fuzz/bin/fuzz_$target" -max_total_time="$seconds" -timeout="$FUZZ_INPUT_TIMEOUT" \
+        -close_fd_mask="$quiet" -print_final_stats=1 -artifact_prefix="$dir/" \
+        "$dir/corpus" "$ROOT/tests/fuzz/corpus/$target" >"$log" 2>&1 || status=$?
+    local executions findings=()
+    executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+    mapfile -t findings < <(find "$dir" -maxdepth 1 -type f -newer "$stamp" \
+        \( -name 'crash-*' -o -name 'timeout-*' -o -name 'leak-*' -o -name 'oom-*' -o -name 'slow-unit-*' \) | sort)
+    say "build.sh: fuzz: $target: ${executions:-?} executions in ${seconds} s, ${#findings[@]} findings"
+    if [ "$status" -eq 0 ] && [ ${#findings[@]} -eq 0 ]; then
+        return 0
+    fi
+    # A finding, or a fuzzer that stopped without one (a sanitizer report
+    # outside an input, `timeout` ending a stuck run): show why.
+    [ "$status" -ne 124 ] || say "build.sh: fuzz: $target: still running after $((seconds + FUZZ_WALL_SLACK)) s, stopped"
+    grep -E -A 12 'ERROR|WARNING: |runtime error|^fuzz_[a-z_]+:' "$log" | head -n 40 >&2 || true
+    local finding
+    for finding in "${findings[@]}"; do
+        say "build.sh: fuzz: $target: finding ${finding#"$PWD"/}; reproduce: ${BUILD#"$PWD"/}/fuzz/bin/fuzz_$target ${finding#"$PWD"/}" >&2
+    done
+    say "build.sh: fuzz: $target: failed (exit status $status); the whole log: ${log#"$PWD"/}" >&2
+    return 1
+}
+
 cmd_deps() {
     [ $# -eq 0 ] || die "deps takes no arguments"
     ensure deps
@@ -531,6 +615,7 @@ main() {
         docs) cmd_docs "$@" ;;
         deps) cmd_deps "$@" ;;
         fresh-test) cmd_fresh_test "$@" ;;
+        fuzz) cmd_fuzz "$@" ;;
         clean) cmd_clean "$@" ;;
         help | -h | --help) usage ;;
         *)

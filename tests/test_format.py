@@ -11,7 +11,7 @@ import pytest
 
 from support.paths import ROOT
 
-FORMATTED_DIRS = ["kernel", "libk", "image", "tests/unit", "tests/linux_init"]
+FORMATTED_DIRS = ["kernel", "libk", "image", "tests/unit", "tests/linux_init", "tests/fuzz"]
 
 
 def clang_format():
@@ -61,10 +61,17 @@ def test_the_check_sees_a_badly_formatted_file():
 SPACE_INDENTED = (".c", ".h", ".asm", ".inc", ".ld", ".py", ".sh")
 
 
+# The fuzzers' seed inputs are bytes, not text, even where they hold no
+# NUL byte (.gitattributes marks them binary).
+BINARY_DIRS = ("tests/fuzz/corpus/",)
+
+
 def tracked_text_files():
     out = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
                          cwd=ROOT, capture_output=True, check=True).stdout.decode()
     for name in filter(None, out.split("\0")):
+        if name.startswith(BINARY_DIRS):
+            continue
         path = ROOT / name
         if path.is_file():
             data = path.read_bytes()

@@ -26,16 +26,18 @@ QEMU = {"qemu-system-x86"}
 GDB = {"gdb", "python3"}
 BOCHS = {"bochs", "bochsbios", "vgabios", "bochs-term", "python3"}
 PYTEST = {"python3", "python3-pytest", "python3-pexpect", "python3-pytest-xdist"}
+FUZZ = {"clang", "libclang-rt-dev"}
 NEEDS_ON_A_BARE_MACHINE = {
     "build": BUILD,
     "run": BUILD | QEMU,
-    "test": BUILD | QEMU | GDB | BOCHS | PYTEST | {"libcmocka-dev", "e2fsprogs", "clang-format", "grub-pc-bin", "xxd"},
+    "test": BUILD | QEMU | GDB | BOCHS | PYTEST | {"libcmocka-dev", "e2fsprogs", "clang-format", "grub-pc-bin", "xxd"} | FUZZ,
     "debug": BUILD | QEMU | GDB,
     "bochs": BUILD | BOCHS,
     "fresh-test": {"debootstrap", "git"},
     "lab": {"python3", "git"},
     "grade": BUILD | QEMU | {"python3"},
     "docs": BUILD | QEMU | GDB | BOCHS | PYTEST | {"xxd"},
+    "fuzz": BUILD | FUZZ,
 }
 NEEDS_ON_A_BARE_MACHINE["deps"] = set().union(*NEEDS_ON_A_BARE_MACHINE.values())
 
@@ -49,6 +51,8 @@ ALL_FILES = ("usr/include/stdio.h", "usr/include/cmocka.h",
              "usr/lib/grub/i386-pc/boot.img",
              "usr/share/bochs/BIOS-bochs-latest", "usr/share/bochs/VGABIOS-lgpl-latest",
              "usr/lib/x86_64-linux-gnu/bochs/plugins/libbx_term_gui.so",
+             "usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a",
+             # last: tests drop it with ALL_FILES[:-1]
              "usr/lib/x86_64-linux-gnu/bochs/plugins/libbx_x_gui.so")
 
 # What the stub qemu-system-x86_64 answers to `-display help`.

@@ -1,0 +1,204 @@
+"""Mutated kernel headers: whatever mkimage accepts boots, or the loader
+says why not and halts; never silence, a hang, a triple fault or a reboot.
+
+From a fixed seed (SEED, printed with every failure, so a run is
+reproducible), each candidate changes one field of our kernel's ELF header
+or of one of its program headers: a bit flipped, or an edge value put in
+(0, all ones, 4 GiB and around it, the field's value plus or minus a
+page...). mkimage decides, without --force, which candidates are kernels
+at all; the first SAMPLE of those it accepts are booted in QEMU with
+-no-reboot and `-d int,cpu_reset` logged to a file, and each boot must end
+in one of:
+
+  booted    the kernel's "boot complete" line (the command line qemu-exit
+            makes the kernel end QEMU with KERNEL_EXIT_SUCCESS);
+  refused   "stage2: error:" then LOADER_HALTED, and QEMU still running a
+            moment later (halted, not rebooting);
+  reported  the loader's fallback IDT reporting a kernel fault (issue 13,
+            defect 4) and halting;
+  panicked  the kernel started ("Kernel: running"), then its own panic
+            handler said so: a kernel whose contents a mutation changed
+            (a shorter p_filesz zero-fills the rest of a segment, as the
+            ELF specification says) may fail, but not silently.
+
+Anything else fails the test with the seed, the mutation, the serial
+output and the end of QEMU's log. Two known cases are marked, not hidden;
+when they are the only failures the test xfails, naming each boot:
+  - a kernel that faults before it loads its own IDT triple-faults (issue
+    13, defect 4, being fixed in parallel: the loader's fallback IDT);
+  - a kernel whose contents the mutation changed (a segment's p_filesz cut
+    to 1 byte zero-fills its .rodata) can spin after the handoff without a
+    fault or a line: the loader loaded what the file says, and there is no
+    fault for its IDT to report (defect 3's hang is this case, reached
+    through overlapping segments).
+"""
+import concurrent.futures
+import random
+import re
+import struct
+import subprocess
+
+from support.loader_lines import LOADER_HALTED
+from support.paths import BUILD, KERNEL_ELF
+from support.qemu import KERNEL_EXIT_SUCCESS, boot
+
+import pytest
+
+SEED = 0x13D1FF   # issue 13, differential; change it to try other mutations
+SAMPLE = 24       # boots per run: the ones mkimage accepts, in candidate order
+MAX_CANDIDATES = 2000  # give up finding SAMPLE accepted ones after this many
+BOOT_TIMEOUT = 15.0    # seconds; a boot of our kernel under TCG takes about 2
+HALT_SETTLE = 1.0      # seconds a halted loader must stay halted
+PARALLEL_BOOTS = 2     # the machine has two cores; QEMU TCG uses one each
+
+BOOTED = "Kernel: boot complete"
+LOADER_ERROR = "stage2: error:"
+# The loader's report of a kernel fault before the kernel's IDT (defect 4's fix).
+KERNEL_FAULT_REPORT = "the kernel faulted before loading its own IDT"
+JUMPED = "jumping to the kernel"
+KERNEL_STARTED = "Kernel: running in 64-bit long mode"
+KERNEL_PANIC = "PANIC"
+ACCEPTABLE = ("booted", "refused", "reported", "panicked")
+
+# ELF64 header fields (System V ABI, ELF-64 Object File Format 1.5, "ELF
+# Header"): name, offset, size.
+EHDR_FIELDS = [("e_ident[EI_CLASS]", 4, 1), ("e_ident[EI_DATA]", 5, 1),
+               ("e_ident[EI_VERSION]", 6, 1), ("e_ident[EI_OSABI]", 7, 1),
+               ("e_type", 16, 2), ("e_machine", 18, 2), ("e_version", 20, 4),
+               ("e_entry", 24, 8), ("e_phoff", 32, 8), ("e_shoff", 40, 8),
+               ("e_flags", 48, 4), ("e_ehsize", 52, 2), ("e_phentsize", 54, 2),
+               ("e_phnum", 56, 2), ("e_shentsize", 58, 2), ("e_shnum", 60, 2),
+               ("e_shstrndx", 62, 2)]
+# Program header fields ("Program header table"), offsets within one entry.
+PHDR_FIELDS = [("p_type", 0, 4), ("p_flags", 4, 4), ("p_offset", 8, 8), ("p_vaddr", 16, 8),
+               ("p_paddr", 24, 8), ("p_filesz", 32, 8), ("p_memsz", 40, 8), ("p_align", 48, 8)]
+PAGE = 0x1000
+GIB4 = 1 << 32
+
+
+def edge_values(old, size):
+    top = (1 << (8 * size)) - 1
+    values = [0, 1, top, old + PAGE, old - PAGE, old * 2, old // 2, old ^ (1 << (8 * size - 1))]
+    if size >= 4:
+        values += [GIB4 - PAGE, GIB4 - 1, 0x200000, 0x1FF000, 0xFFFFF000]
+    if size == 8:
+        values += [GIB4, GIB4 + PAGE, 1 << 47, 0xFFFFFFFF80000000]
+    return [v & top for v in values]
+
+
+def mutate(kernel, rng):
+    """One field of `kernel` changed; returns (bytes, description)."""
+    data = bytearray(kernel)
+    phoff, = struct.unpack_from("<Q", kernel, 32)
+    phentsize, phnum = struct.unpack_from("<HH", kernel, 54)
+    if rng.random() < 0.3:
+        name, offset, size = rng.choice(EHDR_FIELDS)
+    else:
+        index = rng.randrange(phnum)
+        field, within, size = rng.choice(PHDR_FIELDS)
+        name, offset = f"ph[{index}].{field}", phoff + index * phentsize + within
+    old = int.from_bytes(data[offset:offset + size], "little")
+    if rng.random() < 0.5:
+        bit = rng.randrange(8 * size)
+        new, how = old ^ (1 << bit), f"bit {bit} flipped"
+    else:
+        new = rng.choice(edge_values(old, size))
+        how = "set"
+    data[offset:offset + size] = new.to_bytes(size, "little")
+    return bytes(data), f"{name}: {old:#x} -> {new:#x} ({how})"
+
+
+def accepted_sample(tmp_path):
+    """The first SAMPLE mutations that mkimage accepts, as (number,
+    description, image path), and how many candidates it took."""
+    kernel = KERNEL_ELF.read_bytes()
+    rng = random.Random(SEED)
+    sample, tried = [], 0
+    while len(sample) < SAMPLE and tried < MAX_CANDIDATES:
+        tried += 1
+        data, description = mutate(kernel, rng)
+        kernel_path = tmp_path / "candidate.elf"
+        kernel_path.write_bytes(data)
+        image = tmp_path / f"mutant-{tried}.img"
+        result = subprocess.run(
+            [str(BUILD / "image" / "mkimage"), "build",
+             "--stage1", str(BUILD / "bootloader" / "stage1.bin"),
+             "--stage2", str(BUILD / "bootloader" / "stage2.bin"),
+             "--kernel", str(kernel_path), "--cmdline", "qemu-exit", "-o", str(image)],
+            capture_output=True, text=True)
+        if result.returncode == 0:
+            sample.append((tried, description, image))
+    return sample, tried
+
+
+def boot_one(image, qemu_log):
+    return boot(image, until=re.escape(LOADER_HALTED), settle=HALT_SETTLE,
+                timeout=BOOT_TIMEOUT, extra=("-d", "int,cpu_reset", "-D", str(qemu_log)))
+
+
+def log_tail(path, lines=12):
+    try:
+        text = path.read_text(errors="replace").splitlines()
+    except FileNotFoundError:
+        return "(no QEMU log)"
+    return "\n".join(text[-lines:])
+
+
+def classify(result, qemu_log):
+    """'booted', 'refused', 'reported', or why the boot is neither."""
+    serial = result.serial
+    if BOOTED in serial and result.exit_code == KERNEL_EXIT_SUCCESS:
+        return "booted"
+    if KERNEL_FAULT_REPORT in serial and LOADER_HALTED in serial and result.still_running:
+        return "reported"
+    if LOADER_ERROR in serial and LOADER_HALTED in serial and result.still_running:
+        return "refused"
+    if KERNEL_STARTED in serial and KERNEL_PANIC in serial.split(KERNEL_STARTED, 1)[1]:
+        return "panicked"
+    log = qemu_log.read_text(errors="replace") if qemu_log.exists() else ""
+    if "Triple fault" in log or (not result.still_running and BOOTED not in serial):
+        if JUMPED in serial and "check_exception" in log:
+            return "known: defect 4, the kernel faulted before its IDT and the CPU reset"
+        return "reset (triple fault or reboot)"
+    if result.still_running and JUMPED in serial and "check_exception" not in log:
+        return ("known: hang after the handoff, no fault (the mutation changed the kernel's "
+                "contents; defect 3 is this case with overlapping segments)")
+    if result.still_running:
+        return "silent hang" if LOADER_HALTED not in serial else "halted without an error line"
+    return f"exited with status {result.exit_code} without booting"
+
+
+def test_mutated_kernels_boot_or_are_refused_with_a_message(tmp_path):
+    sample, tried = accepted_sample(tmp_path)
+    assert len(sample) == SAMPLE, (
+        f"seed {SEED:#x}: only {len(sample)} of {tried} mutations accepted by mkimage")
+
+    def run(entry):
+        number, description, image = entry
+        qemu_log = tmp_path / f"qemu-{number}.log"
+        result = boot_one(image, qemu_log)
+        return number, description, classify(result, qemu_log), result, qemu_log
+
+    with concurrent.futures.ThreadPoolExecutor(PARALLEL_BOOTS) as pool:
+        outcomes = list(pool.map(run, sample))
+
+    tally = {}
+    for _, _, verdict, _, _ in outcomes:
+        key = verdict if verdict in ACCEPTABLE else "other"
+        tally[key] = tally.get(key, 0) + 1
+    summary = (f"seed {SEED:#x}: {tried} mutations tried, {SAMPLE} accepted by mkimage and "
+               f"booted: " + ", ".join(f"{k} {v}" for k, v in sorted(tally.items())))
+    print(summary)
+    for number, description, verdict, _, _ in outcomes:
+        print(f"  mutation {number}: {description}: {verdict}")
+
+    bad = [o for o in outcomes if o[2] not in ACCEPTABLE]
+    unknown = [o for o in bad if not o[2].startswith("known: ")]
+    report = "\n\n".join(
+        f"seed {SEED:#x}, mutation {number}: {description}: {verdict}\n"
+        f"serial:\n{result.serial[-1500:]}\nQEMU log (end):\n{log_tail(qemu_log)}"
+        for number, description, verdict, result, qemu_log in bad)
+    assert not unknown, summary + "\n\n" + report
+    if bad:
+        pytest.xfail(summary + "; issue 13 known cases: "
+                     + "; ".join(f"mutation {n}: {d}: {v}" for n, d, v, _, _ in bad))
