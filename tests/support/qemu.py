@@ -61,8 +61,8 @@ def boot(image, *, machine="pc", memory="32M", cpu=None, drive="ide",
              `extra` attaches the disk itself.
     monitor_commands: human monitor commands ("info registers", "info tlb")
              to run, through QMP, once `until` has shown and `settle` has
-             passed, before QEMU is stopped; the outputs land in
-             BootResult.monitor.
+             passed (or at the timeout, if QEMU still runs), before QEMU is
+             stopped; the outputs land in BootResult.monitor.
     monitor_script: a function called, after monitor_commands, with one
              argument run(command) -> output, for questions that depend on
              earlier answers (following page tables wherever they are);
@@ -104,6 +104,10 @@ def boot(image, *, machine="pc", memory="32M", cpu=None, drive="ide",
                                                         monitor_script)
                     break
                 if now - start > timeout:
+                    # `until` never showed: the commands still say where the
+                    # machine is (a script may expect the state `until` names).
+                    if monitor_commands:
+                        monitor = _run_monitor_commands(qmp_socket, monitor_commands)
                     break
                 time.sleep(0.05)
         finally:
