@@ -220,7 +220,9 @@ jumping_message:        db "stage2: entering long mode, jumping to the kernel at
 %include "stage2/kernel_load.inc"
 %include "stage2/page_tables.inc"
 %include "stage2/long_mode.inc"
+%include "stage2/fault_names.inc"       ; before both IDTs: their %rep and %if need it
 %include "stage2/fault_report.inc"
+%include "stage2/fault_report_32.inc"
 %include "stage2/modules.inc"
 %include "stage2/multiboot_elf.inc"
 %include "stage2/multiboot_sections.inc"

@@ -717,6 +717,11 @@ def _():
     return hex_upper(labels("stage2")["fault_idt"])
 
 
+@value("fault-idt-32-address")
+def _():
+    return hex_upper(labels("stage2")["fault_idt_32"])
+
+
 @value("fault-tss-address")
 def _():
     return hex_upper(labels("stage2")["fault_report_tss"])

@@ -134,16 +134,17 @@ def header(tags, architecture=0):
     return struct.pack("<IIII", HEADER_MAGIC, architecture, length, checksum) + body
 
 
-def flat_kernel(extra_tags=b"", load_addr=LOAD_ADDRESS, placed=True):
-    """A flat Multiboot2 file: its header at offset 0, then HALT_CODE.
-    With `placed`, address and entry address tags load it at `load_addr`."""
+def flat_kernel(extra_tags=b"", load_addr=LOAD_ADDRESS, placed=True, code=HALT_CODE):
+    """A flat Multiboot2 file: its header at offset 0, then `code` (32-bit,
+    HALT_CODE by default). With `placed`, address and entry address tags
+    load it at `load_addr` and enter at `code`."""
     def build(entry_offset):
         tags = extra_tags
         if placed:
             tags = address_tag(load_addr, load_addr) + entry_tag(load_addr + entry_offset) + tags
         return header(tags)
     entry_offset = len(build(0))
-    return build(entry_offset) + HALT_CODE
+    return build(entry_offset) + code
 
 
 MULTIBOOT1_MAGIC = 0x1BADB002          # GNU Multiboot 0.6.96, 3.1.2
@@ -161,17 +162,18 @@ MULTIBOOT1_FLAG_ELF_SECTIONS = 1 << 5
 MULTIBOOT1_ADDRESS_FIELDS = 1 << 16     # flags bit 16: the address fields are valid
 
 
-def multiboot1_kernel(flags=0, placed=False, load_addr=LOAD_ADDRESS):
+def multiboot1_kernel(flags=0, placed=False, load_addr=LOAD_ADDRESS, code=HALT_CODE):
     """A Multiboot 1 header (magic, flags, checksum) at offset 0, then
-    HALT_CODE. With `placed`, flags bit 16 and the address fields (3.1.3)
-    load the whole file at `load_addr` and enter at HALT_CODE."""
+    `code` (32-bit, HALT_CODE by default). With `placed`, flags bit 16 and
+    the address fields (3.1.3) load the whole file at `load_addr` and enter
+    at `code`."""
     if placed:
         flags |= MULTIBOOT1_ADDRESS_FIELDS
     header_size = 32 if flags & MULTIBOOT1_ADDRESS_FIELDS else 12
     data = struct.pack("<III", MULTIBOOT1_MAGIC, flags, -(MULTIBOOT1_MAGIC + flags) & 0xFFFFFFFF)
     if flags & MULTIBOOT1_ADDRESS_FIELDS:
         data += struct.pack("<IIIII", load_addr, load_addr, 0, 0, load_addr + header_size)
-    return data + HALT_CODE
+    return data + code
 
 
 # 32-bit code that needs no particular address: ask QEMU to exit with

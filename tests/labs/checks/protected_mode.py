@@ -7,7 +7,9 @@ that GDT, so the loader's own progress shows the data descriptor (it reads
 the kernel into memory above 1 MiB through it), our kernel's first line the
 two code descriptors, and tests/multiboot/probe.asm, started through the
 handoff, prints the segment registers' descriptors and the machine state it
-was given, which are judged against the Multiboot specifications."""
+was given, which are judged against the Multiboot specifications. A
+Multiboot kernel whose first instruction faults shows whether the handoff
+loaded the loader's reporting IDT (fault_report_32.inc)."""
 from labs.grading import (BOOT_COMPLETE, UNTIL_LOADER_HALTED, Check, Failed, Lab, expect,
                           expect_in, last_lines)
 from support.multiboot_probe import (CR0_PE, CR0_PG, DESC_CODE, DESC_DB, DESC_L, DESC_P,
@@ -19,6 +21,8 @@ MULTIBOOT1_MAGIC = 0x2BADB002           # Multiboot 0.6.96, 3.2: EAX at the entr
 MULTIBOOT2_MAGIC = 0x36D76289           # Multiboot2 2.0, 3.3: EAX at the entry
 FLAT = (0, 0xFFFFFFFF)                  # base, limit
 SEGMENT_REGISTERS = ["cs", "ds", "es", "fs", "gs", "ss"]
+UD2 = b"\x0f\x0b"                       # the invalid opcode: #UD, vector 6
+FAULT_HEADLINE = "stage2: error: the kernel faulted before loading its own IDT"
 
 
 def loader_gets_through_unreal_mode(context):
@@ -94,6 +98,22 @@ def multiboot2_on_q35(context):
     check_entry_state(state, MULTIBOOT2_MAGIC)
 
 
+def multiboot_fault_is_reported(context):
+    """A Multiboot 1 kernel whose entry point is UD2: with the reporting
+    IDT loaded the loader's handler names the fault and halts; without it
+    the CPU triple-faults and QEMU (-no-reboot) stops."""
+    from support import multiboot as mb
+    out = context.work_dir / "fault"
+    out.mkdir(parents=True, exist_ok=True)
+    kernel = out / "ud2.bin"
+    kernel.write_bytes(mb.multiboot1_kernel(placed=True, code=UD2 + mb.HALT_CODE))
+    image = mb.mkimage_build(context.build / "image" / "mkimage", kernel, out / "ud2.img")
+    result = context.boot(image=image, until=UNTIL_LOADER_HALTED)
+    expect_in(result.serial, FAULT_HEADLINE, "the boot's output")
+    expect_in(result.serial, "exception 6: #UD invalid opcode", "the boot's output")
+    expect(result.still_running, f"the machine did not stay halted; {result.describe()}")
+
+
 LAB = Lab(
     name="protected_mode",
     title="the GDT and the switch to 32-bit protected mode",
@@ -109,4 +129,6 @@ LAB = Lab(
         Check("a Multiboot 1 kernel gets EAX = magic, CR0.PE on, paging off, IF clear", 10,
               multiboot1_entry_state),
         Check("a Multiboot 2 kernel on q35 gets the same machine state", 5, multiboot2_on_q35),
+        Check("a Multiboot kernel that faults at once gets the loader's report", 5,
+              multiboot_fault_is_reported),
     ])
