@@ -836,6 +836,28 @@ def _():
         ("x/3i $pc", None)]))
 
 
+# boot-protocol.md: the machine state at the first kernel instruction, as
+# QEMU's monitor shows it (abridged to the lines the table above it explains).
+@value("kernel-entry-monitor-registers")
+def _():
+    with tempfile.TemporaryDirectory(prefix="docs-gdb-") as tmp:
+        tmp = Path(tmp)
+        for name in ("kernel", "bootloader", "disk.img"):
+            (tmp / name).symlink_to(BUILD / name)
+        script = tmp / "commands.gdb"
+        script.write_text("hbreak *0x100000\ncontinue\nmonitor info registers\n")
+        result = subprocess.run([sys.executable, ROOT / "tests" / "debug" / "gdb_session.py",
+                                 "--build", tmp, "--batch", script],
+                                capture_output=True, text=True, timeout=300,
+                                env=dict(os.environ, MEMORY="128M"))
+    # GDB passes the monitor's answer on to its stderr.
+    shown = select(result.stderr.splitlines(),
+                   [r"^RAX=", r"^RSI=", r"^RIP=", r"^ES =", r"^CS =", r"^SS =",
+                    r"^GDT=", r"^IDT=", r"^CR0=", r"^EFER="])
+    assert result.returncode == 0 and len(shown) >= 10, result.stdout + result.stderr
+    return block([line for line in shown if line != "..."])
+
+
 # docs/debugging.md: one session, shown in parts, so that GDB's breakpoint
 # numbers run on from part to part as they do for the reader.
 DEBUGGING_SESSION = (("stage1", None), ("real-mode-regs", None), ("stepi", None),
