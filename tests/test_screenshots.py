@@ -173,3 +173,27 @@ def test_the_tsc_rows_are_the_only_rows_compared_without_digits():
     changed_elsewhere = text.replace("boot drive: 0x80", "boot drive: 0x81")
     assert changed_elsewhere != text
     assert screenshots.comparable(changed_elsewhere) != screenshots.comparable(text)
+
+
+@quoting_build_only
+def test_a_screen_that_did_not_change_keeps_its_files(tmp_path):
+    """make.py keeps a screenshot whose screen is the same as before (its
+    PNG bytes would differ by the cursor's blink alone, a change in git for
+    nothing), and replaces one whose screen changed."""
+    name = "stage1-disk-error"
+    for suffix in (".png", ".screen.txt"):
+        (tmp_path / f"{name}{suffix}").write_bytes((PICTURES_DIR / f"{name}{suffix}").read_bytes())
+    stale_png = b"\x89PNG\r\n\x1a\n not the real picture"
+    (tmp_path / f"{name}.png").write_bytes(stale_png)
+    lines = []
+    make.make_pictures(screenshots.PICTURES, [name], tmp_path, report=lines.append)
+    assert (tmp_path / f"{name}.png").read_bytes() == stale_png, lines
+    assert all("unchanged" in line for line in lines), lines
+
+    (tmp_path / f"{name}.screen.txt").write_text("an older screen\n")
+    lines.clear()
+    make.make_pictures(screenshots.PICTURES, [name], tmp_path, report=lines.append)
+    assert (tmp_path / f"{name}.png").read_bytes() != stale_png, lines
+    assert (tmp_path / f"{name}.screen.txt").read_text() == \
+        (PICTURES_DIR / f"{name}.screen.txt").read_text()
+    assert not any("unchanged" in line for line in lines), lines

@@ -42,7 +42,12 @@ class UnknownPicture(Exception):
 
 
 def all_pictures():
-    """{NAME: make} from every generator module there is."""
+    """{NAME: make} from every generator module there is. A module may also
+    define unchanged(name, new_dir, out_dir) -> bool: True when the picture
+    just made in new_dir shows what the one in out_dir already shows, so
+    that out_dir's files are kept (a screenshot's PNG bytes differ on every
+    boot, with the cursor's blink and the TSC's digits, and rewriting them
+    would make every run a change in git)."""
     pictures = {}
     for module_name in GENERATORS:
         try:
@@ -69,9 +74,13 @@ def chosen(pictures, names):
 
 def make_one(name, make, out_dir):
     """Make one picture into a temporary folder in out_dir, then rename its
-    files into out_dir; returns the files' final paths."""
+    files into out_dir; returns the files' final paths and whether they were
+    kept as they were (the generator module's unchanged() said so)."""
+    unchanged = getattr(sys.modules[make.__module__], "unchanged", None)
     with tempfile.TemporaryDirectory(prefix=f".{name}-", dir=out_dir) as tmp:
         written = make(pathlib.Path(tmp))
+        if unchanged and unchanged(name, pathlib.Path(tmp), out_dir):
+            return [out_dir / pathlib.Path(path).name for path in written], True
         final = []
         for path in written:
             path = pathlib.Path(path)
@@ -81,7 +90,7 @@ def make_one(name, make, out_dir):
             final.append(out_dir / path.name)
         for path, target in zip(written, final):
             os.replace(path, target)     # atomic on one file system
-        return final
+        return final, False
 
 
 def make_pictures(pictures, names, out_dir, report=print):
@@ -97,13 +106,14 @@ def make_pictures(pictures, names, out_dir, report=print):
         failed = []
         for name, future in futures.items():
             try:
-                files = future.result()
+                files, kept = future.result()
             except Exception as error:    # report every picture, then fail
                 failed.append(name)
                 report(f"make.py: {name}: failed: {error}")
                 continue
             for path in files:
-                report(f"{display(path)}  {path.stat().st_size} bytes")
+                note = " (unchanged: the same screen as before, kept)" if kept else ""
+                report(f"{display(path)}  {path.stat().st_size} bytes{note}")
     if failed:
         raise RuntimeError(f"these pictures failed: {', '.join(failed)}")
 

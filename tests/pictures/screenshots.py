@@ -275,6 +275,18 @@ def make_no_long_mode(out_dir):
                           settled=lambda text: NO_LONG_MODE in text and LOADER_HALTED in text)
 
 
+def unchanged(name, new_dir, out_dir):
+    """True when the screenshot `name` just taken into new_dir shows the
+    same screen as the one in out_dir (comparable() texts equal, the PNG
+    there): make.py then keeps out_dir's files, whose PNG bytes would
+    differ only by the cursor's blink and the TSC's digits."""
+    old_text = out_dir / f"{name}.screen.txt"
+    if not (old_text.is_file() and (out_dir / f"{name}.png").is_file()):
+        return False
+    new_text = (new_dir / f"{name}.screen.txt").read_text()
+    return comparable(old_text.read_text()) == comparable(new_text)
+
+
 PICTURES = {
     "boot": make_boot,
     "stage1-disk-error": make_stage1_disk_error,
