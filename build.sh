@@ -26,6 +26,10 @@
 #   ./build.sh docs      build, then write this build's values (sizes, addresses, line
 #                        numbers, listing excerpts, QEMU, Bochs and GDB transcripts) into
 #                        the docs where they mark them (tests/docs/refresh.py)
+#   ./build.sh pictures [NAME ...]
+#                        build, then make the docs' pictures (default: all of them)
+#                        into docs/pictures/: screenshots of real boots in QEMU and
+#                        diagrams from the sources' constants (tests/pictures/make.py)
 #   ./build.sh fuzz [TARGET] [SECONDS]
 #                        build the fuzz harnesses (tests/fuzz/) and run TARGET (default:
 #                        all of them) for SECONDS each (default 60); fails on any crash,
@@ -90,8 +94,8 @@ have_command() { command -v "$1" >/dev/null 2>&1; }
 have_file() { compgen -G "$1" >/dev/null; }   # a glob that matches something
 
 # packages_missing_for COMMAND: the Debian packages that COMMAND (build,
-# run, test, debug, bochs, fresh-test, or deps for all of them) still needs,
-# one per line, each once.
+# run, test, debug, bochs, fresh-test, pictures, or deps for all of them)
+# still needs, one per line, each once.
 packages_missing_for() {
     {
         case "$1" in
@@ -102,6 +106,7 @@ packages_missing_for() {
                 missing_for_bochs; missing_for_pytest; missing_for_unit_tests
                 missing_for_write_tests; missing_for_format_check
                 missing_for_grub_tests; missing_for_xxd; missing_for_fuzz
+                missing_for_pictures
                 ;;
             debug) missing_for_build; missing_for_qemu; missing_for_gdb ;;
             bochs) missing_for_build; missing_for_bochs; missing_for_bochs_window ;;
@@ -113,9 +118,10 @@ packages_missing_for() {
                 missing_for_build; missing_for_qemu; missing_for_gdb; missing_for_bochs
                 missing_for_pytest; missing_for_xxd
                 ;;
+            pictures) missing_for_build; missing_for_qemu; missing_for_python; missing_for_pictures ;;
             deps)
                 local command
-                for command in run test debug bochs fresh-test lab grade docs fuzz; do
+                for command in run test debug bochs fresh-test lab grade docs pictures fuzz; do
                     packages_missing_for "$command"
                 done
                 ;;
@@ -234,6 +240,13 @@ missing_for_grub_tests() {
 # `./build.sh docs` run it to check and refresh them.
 missing_for_xxd() {
     have_command xxd || echo xxd
+}
+
+# The screenshots (tests/pictures/screenshots.py) turn QEMU's screendump,
+# a PPM file, into a PNG with netpbm's pnmtopng; tests/test_screenshots.py
+# makes them too.
+missing_for_pictures() {
+    have_command pnmtopng || echo netpbm
 }
 
 # tests/fresh_root.sh: a minimal Debian root, and git to clone into it.
@@ -510,6 +523,19 @@ cmd_docs() {
     BUILD_DIR=$BUILD exec "$python" "$ROOT/tests/docs/refresh.py"
 }
 
+# The docs' pictures (tests/pictures/make.py): screenshots of boots of this
+# build and diagrams of its constants, written into docs/pictures/;
+# tests/test_screenshots.py and tests/test_diagrams.py fail until this has
+# run after a change that shows in them. The names are checked before the
+# build, so a misspelt one is refused at once, with the list of pictures.
+cmd_pictures() {
+    ensure pictures
+    python3 "$ROOT/tests/pictures/make.py" --check-names "$@" || exit 2
+    cmd_build
+    cd "$ROOT"
+    BUILD_DIR=$BUILD exec python3 "$ROOT/tests/pictures/make.py" "$@"
+}
+
 # The fuzz targets (tests/fuzz/fuzz_TARGET.c) that `fuzz` runs by default;
 # `selftest`, whose bug is planted, runs only when named.
 FUZZ_TARGETS=(mkimage_build mkimage_info vsnprintf memory_map line_editor)
@@ -613,6 +639,7 @@ main() {
         lab) cmd_lab "$@" ;;
         grade) cmd_grade "$@" ;;
         docs) cmd_docs "$@" ;;
+        pictures) cmd_pictures "$@" ;;
         deps) cmd_deps "$@" ;;
         fresh-test) cmd_fresh_test "$@" ;;
         fuzz) cmd_fuzz "$@" ;;

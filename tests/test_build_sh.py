@@ -46,6 +46,16 @@ def test_unknown_command_is_an_error():
     assert "./build.sh run" in result.stderr    # the usage follows
 
 
+def test_pictures_refuses_an_unknown_name_before_building(tmp_path):
+    """A misspelt picture name is refused at once, with the list of the
+    pictures, and nothing is built or written."""
+    env = dict(os.environ, BUILD_DIR=str(tmp_path / "build"))
+    result = run("pictures", "NOPE", env=env)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "no picture named NOPE" in result.stderr and "boot" in result.stderr, result.stderr
+    assert not (tmp_path / "build").exists(), "build.sh built before checking the names"
+
+
 def test_clean_build_makes_the_image(fresh_build):
     build, _, first = fresh_build
     assert (build / "disk.img").stat().st_size == 1 << 20

@@ -30,13 +30,14 @@ FUZZ = {"clang", "libclang-rt-dev"}
 NEEDS_ON_A_BARE_MACHINE = {
     "build": BUILD,
     "run": BUILD | QEMU,
-    "test": BUILD | QEMU | GDB | BOCHS | PYTEST | {"libcmocka-dev", "e2fsprogs", "clang-format", "grub-pc-bin", "xxd"} | FUZZ,
+    "test": BUILD | QEMU | GDB | BOCHS | PYTEST | {"libcmocka-dev", "e2fsprogs", "clang-format", "grub-pc-bin", "xxd", "netpbm"} | FUZZ,
     "debug": BUILD | QEMU | GDB,
     "bochs": BUILD | BOCHS,
     "fresh-test": {"debootstrap", "git"},
     "lab": {"python3", "git"},
     "grade": BUILD | QEMU | {"python3"},
     "docs": BUILD | QEMU | GDB | BOCHS | PYTEST | {"xxd"},
+    "pictures": BUILD | QEMU | {"python3", "netpbm"},
     "fuzz": BUILD | FUZZ,
 }
 NEEDS_ON_A_BARE_MACHINE["deps"] = set().union(*NEEDS_ON_A_BARE_MACHINE.values())
@@ -45,7 +46,7 @@ NEEDS_ON_A_BARE_MACHINE["deps"] = set().union(*NEEDS_ON_A_BARE_MACHINE.values())
 ALL_PROGRAMS = ("make", "nasm", "cc", "gcc", "ld", "objcopy", "ar", "nm", "objdump",
                 "qemu-system-x86_64", "gdb", "python3", "bochs", "debootstrap", "git", "mkfs.ext2",
                 "clang", "ld.lld", "llvm-objcopy", "llvm-ar", "llvm-nm", "clang-format",
-                "grub-mkimage", "xxd")
+                "grub-mkimage", "xxd", "pnmtopng")
 ALL_FILES = ("usr/include/stdio.h", "usr/include/cmocka.h",
              "usr/lib/gcc/x86_64-linux-gnu/12/libasan.so", "usr/lib/gcc/x86_64-linux-gnu/12/libubsan.so",
              "usr/lib/grub/i386-pc/boot.img",
