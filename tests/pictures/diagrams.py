@@ -611,25 +611,25 @@ def mode_switch(out_dir):
     steps = [
         ("enter_unreal_mode (unreal_mode.inc), for every access above 1 MiB", [
             "cli; lgdt [gdt_pointer]",
-            f"CR0 |= {h(hw['CR0_PROTECTED_MODE'])}  (PE: protected mode)",
-            f"DS, ES = {selector(data)}  (flat data: the 4 GiB limit goes into their caches)",
+            f"CR0 |= {h(hw['CR0_PROTECTED_MODE'])} (PE: protected mode)",
+            f"DS, ES = {selector(data)} (flat data: the 4 GiB limit goes into their caches)",
             f"CR0 &= ~{h(hw['CR0_PROTECTED_MODE'])}, DS and ES back: real mode, limit kept"]),
         ("enter_long_mode (long_mode.inc), once the kernel is in memory", [
             f"INT {h(hw['BIOS_SYSTEM'])} AX={h(target_mode)} BX={target_long}: tell the BIOS",
             f"cli; mask both PICs: {h(hw['PIC_MASK_ALL'])} to ports {h(hw['PIC_SLAVE_DATA'])}, "
             f"{h(hw['PIC_MASTER_DATA'])}",
-            f"lgdt [gdt_pointer]; CR0 |= {h(hw['CR0_PROTECTED_MODE'])}  (PE)",
-            f"jmp {selector(code32)}:in_protected_mode  (GDT_CODE32 into CS)"]),
+            f"lgdt [gdt_pointer]; CR0 |= {h(hw['CR0_PROTECTED_MODE'])} (PE)",
+            f"jmp {selector(code32)}:in_protected_mode (GDT_CODE32 into CS)"]),
         ("in_protected_mode", [
             f"DS, ES, FS, GS, SS = {selector(data)}; ESP = {h(m['KERNEL_STACK_TOP'])}",
-            f"CR4 |= {h(hw['CR4_PAE'])}  (PAE)",
-            f"CR3 = {h(m['PAGE_TABLES_ADDRESS'])}  (the PML4)",
+            f"CR4 |= {h(hw['CR4_PAE'])} (PAE)",
+            f"CR3 = {h(m['PAGE_TABLES_ADDRESS'])} (the PML4)",
             f"EFER (MSR {h(hw['MSR_EFER'])}) |= {h(hw['EFER_LONG_MODE_ENABLE'])} (LME), "
             f"| {h(hw['EFER_NO_EXECUTE_ENABLE'])} (NXE) if the CPU has NX",
-            f"CR0 |= {h(hw['CR0_PAGING'] | hw['CR0_WRITE_PROTECT'])}  (PG | WP): "
+            f"CR0 |= {h(hw['CR0_PAGING'] | hw['CR0_WRITE_PROTECT'])} (PG | WP): "
             "paging on, EFER.LMA = 1"]),
         ("still in_protected_mode", [
-            f"jmp {selector(code64)}:in_long_mode  (GDT_CODE64, L = 1, into CS)"]),
+            f"jmp {selector(code64)}:in_long_mode (GDT_CODE64, L = 1, into CS)"]),
         ("in_long_mode", [
             f"DS, ES, FS, GS, SS = {selector(data)}; RSP = {h(m['KERNEL_STACK_TOP'])}",
             "call load_fault_report_idt",
