@@ -25,7 +25,8 @@
 #                        current lab/NAME branch, else every lab); exits 1 below full marks
 #   ./build.sh docs      build, then write this build's values (sizes, addresses, line
 #                        numbers, listing excerpts, QEMU, Bochs and GDB transcripts) into
-#                        the docs where they mark them (tests/docs/refresh.py)
+#                        the docs where they mark them (tests/docs/refresh.py), and
+#                        make the docs' pictures again (as `pictures` does)
 #   ./build.sh pictures [NAME ...]
 #                        build, then make the docs' pictures (default: all of them)
 #                        into docs/pictures/: screenshots of real boots in QEMU and
@@ -516,11 +517,15 @@ cmd_grade() {
 cmd_docs() {
     [ $# -eq 0 ] || die "docs takes no arguments"
     ensure docs
+    ensure pictures
     cmd_build
     local python
     python=$(find_python) || die "no Python with pytest, pexpect and pytest-xdist: run ./build.sh deps"
     cd "$ROOT"
-    BUILD_DIR=$BUILD exec "$python" "$ROOT/tests/docs/refresh.py"
+    BUILD_DIR=$BUILD "$python" "$ROOT/tests/docs/refresh.py"
+    # The pictures come from the same build: one command after a change
+    # to the loader or the kernel keeps values and pictures current.
+    BUILD_DIR=$BUILD exec "$python" "$ROOT/tests/pictures/make.py"
 }
 
 # The docs' pictures (tests/pictures/make.py): screenshots of boots of this
@@ -530,10 +535,12 @@ cmd_docs() {
 # build, so a misspelt one is refused at once, with the list of pictures.
 cmd_pictures() {
     ensure pictures
-    python3 "$ROOT/tests/pictures/make.py" --check-names "$@" || exit 2
+    local python
+    python=$(find_python) || die "no Python with pytest, pexpect and pytest-xdist: run ./build.sh deps"
+    "$python" "$ROOT/tests/pictures/make.py" --check-names "$@" || exit 2
     cmd_build
     cd "$ROOT"
-    BUILD_DIR=$BUILD exec python3 "$ROOT/tests/pictures/make.py" "$@"
+    BUILD_DIR=$BUILD exec "$python" "$ROOT/tests/pictures/make.py" "$@"
 }
 
 # The fuzz targets (tests/fuzz/fuzz_TARGET.c) that `fuzz` runs by default;
