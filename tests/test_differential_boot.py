@@ -43,8 +43,8 @@ import os
 import random
 import re
 import struct
-import subprocess
 
+from support.images import attempt_image
 from support.loader_lines import LOADER_HALTED
 from support.paths import BUILD, KERNEL_ELF, ROOT
 from support.qemu import KERNEL_EXIT_SUCCESS, boot
@@ -131,13 +131,7 @@ def accepted_sample(tmp_path):
         kernel_path = tmp_path / "candidate.elf"
         kernel_path.write_bytes(data)
         image = tmp_path / f"mutant-{tried}.img"
-        result = subprocess.run(
-            [str(BUILD / "image" / "mkimage"), "build",
-             "--stage1", str(BUILD / "bootloader" / "stage1.bin"),
-             "--stage2", str(BUILD / "bootloader" / "stage2.bin"),
-             "--kernel", str(kernel_path), "--cmdline", "qemu-exit", "-o", str(image)],
-            capture_output=True, text=True)
-        if result.returncode == 0:
+        if attempt_image(image, kernel=kernel_path).returncode == 0:
             sample.append((tried, description, image))
     return sample, tried
 

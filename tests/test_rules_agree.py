@@ -7,14 +7,12 @@ file (the 4 GiB bound, the page-table budget, overlaps) are checked on
 both sides; each case below is decided by both tools, booted in QEMU, and
 the two answers must agree.
 """
-import subprocess
 
 import pytest
 
 from support.elf_factory import PF_R, PF_W, Segment, data, elf64, text, write
-from support.images import build_image
+from support.images import attempt_image, build_image
 from support.loader_lines import LOADER_HALTED
-from support.paths import BUILD
 from support.qemu import boot
 from support.sources import MEMORY_LAYOUT_INC, nasm_value
 
@@ -35,12 +33,7 @@ PROGRAM_HEADERS_MAX = nasm_value(MEMORY_LAYOUT_INC, "PROGRAM_HEADERS_MAX")  # st
 
 def mkimage_accepts(kernel, out):
     """Run `mkimage build` without --force: True when it writes the image."""
-    result = subprocess.run(
-        [str(BUILD / "image" / "mkimage"), "build",
-         "--stage1", str(BUILD / "bootloader" / "stage1.bin"),
-         "--stage2", str(BUILD / "bootloader" / "stage2.bin"),
-         "--kernel", str(kernel), "--cmdline", "", "-o", str(out)],
-        capture_output=True, text=True)
+    result = attempt_image(out, kernel=kernel, cmdline="")
     assert (result.returncode == 0) == out.exists(), result.stderr
     return result.returncode == 0, result.stderr
 

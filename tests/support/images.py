@@ -7,9 +7,10 @@ from support.paths import BUILD, KERNEL_ELF
 from support.sources import LOADER_FIELDS_INC, nasm_value
 
 
-def build_image(out, *, kernel=None, cmdline="qemu-exit", force=False):
-    """Make a disk image with mkimage from the built loader and a kernel
-    (ours, stripped, by default). Returns the image path."""
+def attempt_image(out, *, kernel=None, cmdline="qemu-exit", force=False):
+    """Run mkimage build with the built loader and a kernel (ours, stripped,
+    by default) into `out`; returns the finished process, unchecked: for
+    tests of what mkimage accepts and refuses."""
     cmd = [str(BUILD / "image" / "mkimage"), "build",
            "--stage1", str(BUILD / "bootloader" / "stage1.bin"),
            "--stage2", str(BUILD / "bootloader" / "stage2.bin"),
@@ -17,7 +18,13 @@ def build_image(out, *, kernel=None, cmdline="qemu-exit", force=False):
            "--cmdline", cmdline, "-o", str(out)]
     if force:
         cmd.append("--force")
-    result = subprocess.run(cmd, capture_output=True, text=True)
+    return subprocess.run(cmd, capture_output=True, text=True)
+
+
+def build_image(out, *, kernel=None, cmdline="qemu-exit", force=False):
+    """Make a disk image with mkimage from the built loader and a kernel
+    (ours, stripped, by default). Returns the image path."""
+    result = attempt_image(out, kernel=kernel, cmdline=cmdline, force=force)
     assert result.returncode == 0, f"mkimage failed:\n{result.stdout}{result.stderr}"
     return pathlib.Path(out)
 
