@@ -836,6 +836,28 @@ def _():
         ("x/3i $pc", None)]))
 
 
+# The instructor kit's mistake 1 (no far jump after CR0.PE): what QEMU and
+# Bochs log depends on the bytes that run as 16-bit code, which move with
+# the loader's code; made again on a copy of the loader, once for both.
+@functools.cache
+def far_jump_mistake_logs():
+    from support.mistakes import far_jump_mistake
+    with tempfile.TemporaryDirectory(prefix="docs-mistake-") as tmp:
+        _, sequence, _, complaints = far_jump_mistake(Path(tmp))
+    assert sequence and complaints, "mistake 1 logged no exceptions"
+    return sequence, complaints
+
+
+@value("kit-far-jump-qemu")
+def _():
+    return block(far_jump_mistake_logs()[0])
+
+
+@value("kit-far-jump-bochs")
+def _():
+    return block(far_jump_mistake_logs()[1])
+
+
 # boot-protocol.md: the machine state at the first kernel instruction, as
 # QEMU's monitor shows it (abridged to the lines the table above it explains).
 @value("kernel-entry-monitor-registers")
