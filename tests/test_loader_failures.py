@@ -369,6 +369,6 @@ def test_page_table_budget(tmp_path, extra_region):
         assert_fails_and_halts(image, "the kernel's segments touch too many 2 MiB regions",
                                memory="128M")
     else:
-        result = boot(image, until="jumping to the kernel", timeout=60, memory="128M")
+        result = boot(image, until=r"jumping to the kernel at 0x[0-9a-f]{16}", timeout=60, memory="128M")
         assert "stage2: page tables built" in result.serial, result.serial
         assert "jumping to the kernel at 0x0000000000100000" in result.serial, result.serial
