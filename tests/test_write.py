@@ -332,6 +332,10 @@ def loops(tmp_path):
         pytest.skip("loop devices need root")
     if not shutil.which("losetup"):
         pytest.skip("losetup is not installed")
+    if not os.path.isdir("/sys/block"):
+        pytest.skip("no /sys on this machine (a bare chroot?): write-disk.sh cannot check a "
+                    "disk without it and refuses it, which test_without_sys_a_disk_is_refused "
+                    "checks")
     manager = Loops(tmp_path)
     try:
         yield manager
@@ -467,3 +471,25 @@ def test_the_disk_holding_root_is_refused_before_asking(image, no_dd):
         result = write(image, disk, env=env_with(path_first=no_dd))
         refused(result, f"{disk} holds the running system", "/ is mounted from")
         assert "type the device name" not in result.stdout
+
+
+def test_without_sys_a_disk_is_refused(tmp_path, image, no_dd):
+    """On a machine without /sys (a bare chroot) write-disk.sh cannot tell
+    a disk's size, partitions or mounts: it refuses, saying why. Where /sys
+    is there, a private mount namespace hides it under a tmpfs."""
+    if os.geteuid() != 0 or not shutil.which("losetup"):
+        pytest.skip("loop devices need root and losetup")
+    loops = Loops(tmp_path)
+    try:
+        device = loops.attach(backing_file(tmp_path))
+        command = [str(SCRIPT)]
+        if os.path.isdir("/sys/block"):
+            if not shutil.which("unshare"):
+                pytest.skip("unshare is not installed")
+            command = ["unshare", "--mount", "--propagation", "private", "bash", "-c",
+                       'mount -t tmpfs none /sys && exec "$0" "$@"', str(SCRIPT)]
+        result = write(image, device, "--yes", env=env_with(path_first=no_dd), cmd=command)
+        refused(result, f"{device} is a block device the kernel does not list in /sys; "
+                        "cannot check it.")
+    finally:
+        loops.cleanup()
