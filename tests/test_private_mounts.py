@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -21,14 +22,18 @@ BUILD_SH = ROOT / "build.sh"
 OPEN_A_PTY = f"{sys.executable} -c 'import os; m, s = os.openpty(); print(\"pty\", os.ttyname(s))'"
 
 pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or not shutil.which("unshare"),
-    reason="needs root and unshare, to make a machine without pseudo-terminals")
+    os.geteuid() != 0 or not shutil.which("unshare") or not os.path.ismount("/dev"),
+    reason="needs root, unshare and /dev a mount point, to make a machine without "
+           "pseudo-terminals")
 
 
 def without_ptys(command, env=None, timeout=120):
-    """Run the shell `command` where /dev/pts is hidden, as in a bare chroot."""
-    return subprocess.run(["unshare", "--mount", "--propagation", "private", "bash", "-c",
-                           f"mount -t tmpfs none /dev/pts && {command}"],
+    """Run the shell `command` where /dev/pts is hidden, as in a bare chroot:
+    in a mount namespace of its own, /dev made private there (not /, which
+    is no mount point in a chroot), a tmpfs over /dev/pts."""
+    return subprocess.run(["unshare", "--mount", "--propagation", "unchanged", "bash", "-c",
+                           "mount --make-rprivate /dev && mount -t tmpfs none /dev/pts && "
+                           + command],
                           capture_output=True, text=True, env=env, timeout=timeout)
 
 
@@ -51,8 +56,13 @@ def test_the_hosts_mounts_are_untouched():
 
 
 def test_it_refuses_to_run_without_root():
-    result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                             str(SCRIPT), "true"], capture_output=True, text=True)
+    # A copy that user nobody can read (the checkout may be under /root).
+    with tempfile.TemporaryDirectory() as directory:
+        os.chmod(directory, 0o755)
+        script = shutil.copy(SCRIPT, directory)
+        os.chmod(script, 0o755)
+        result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                 script, "true"], capture_output=True, text=True)
     assert result.returncode == 2
     assert "with_private_mounts.sh: needs root" in result.stderr
 

@@ -486,8 +486,10 @@ def test_without_sys_a_disk_is_refused(tmp_path, image, no_dd):
         if os.path.isdir("/sys/block"):
             if not shutil.which("unshare"):
                 pytest.skip("unshare is not installed")
-            command = ["unshare", "--mount", "--propagation", "private", "bash", "-c",
-                       'mount -t tmpfs none /sys && exec "$0" "$@"', str(SCRIPT)]
+            # Private: /sys itself (/ is no mount point in a chroot).
+            command = ["unshare", "--mount", "--propagation", "unchanged", "bash", "-c",
+                       'mount --make-rprivate /sys && mount -t tmpfs none /sys && exec "$0" "$@"',
+                       str(SCRIPT)]
         result = write(image, device, "--yes", env=env_with(path_first=no_dd), cmd=command)
         refused(result, f"{device} is a block device the kernel does not list in /sys; "
                         "cannot check it.")
