@@ -44,7 +44,8 @@ def pty_mounts():
 
 def test_without_ptys_the_script_gives_some():
     result = without_ptys(f"{OPEN_A_PTY}; echo status $?; {SCRIPT} {OPEN_A_PTY}")
-    assert "No such device" in result.stderr and "status 1" in result.stdout, result
+    # Opening /dev/ptmx fails: ENODEV here, ENOENT in a bare chroot.
+    assert "Error" in result.stderr and "status 1" in result.stdout, result
     assert "pty /dev/pts/0" in result.stdout, result
 
 
