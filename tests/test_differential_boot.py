@@ -48,6 +48,7 @@ from support.images import attempt_image
 from support.loader_lines import LOADER_HALTED
 from support.paths import BUILD, KERNEL_ELF, ROOT
 from support.qemu import KERNEL_EXIT_SUCCESS, boot
+from support.x86 import EFLAGS_IF
 
 # A longer or different run: DIFFERENTIAL_SEED=0x1234 DIFFERENTIAL_SAMPLE=300
 # PYTEST_ARGS="-k differential -s" ./build.sh test (the suite keeps these defaults).
@@ -66,7 +67,6 @@ JUMPED = "jumping to the kernel"
 KERNEL_STARTED = "Kernel: running in 64-bit long mode"
 KERNEL_PANIC = "PANIC"
 ACCEPTABLE = ("booted", "refused", "reported", "panicked", "stopped", "broke itself")
-RFLAGS_INTERRUPT_ENABLE = 1 << 9   # RFLAGS.IF (Intel SDM Vol. 1, 3.4.3)
 KERNEL_CODE_SELECTOR = int(re.search(   # the kernel's own GDT (kernel/cpu/gdt.h)
     r"#define GDT_KERNEL_CODE_SELECTOR (0x[0-9a-fA-F]+)",
     (ROOT / "kernel" / "cpu" / "gdt.h").read_text()).group(1), 16)
@@ -151,7 +151,7 @@ def stopped_in_the_kernel(registers):
     flags = re.search(r"RFL=([0-9a-f]+)", registers)
     code = re.search(r"^CS =([0-9a-f]{4})", registers, re.MULTILINE)
     return (" HLT=1" in registers and flags is not None and code is not None
-            and not int(flags.group(1), 16) & RFLAGS_INTERRUPT_ENABLE
+            and not int(flags.group(1), 16) & EFLAGS_IF
             and int(code.group(1), 16) == KERNEL_CODE_SELECTOR)
 
 

@@ -41,6 +41,8 @@ from support.paths import BUILD, KERNEL_ELF
 from support.qemu import boot
 from support.sources import MEMORY_LAYOUT_INC, nasm_value
 from support.symbols import symbol_address
+from support.x86 import (CR0_PE, CR0_PG, CR0_WP, CR3_ADDRESS_MASK, CR4_PAE, EFER_LMA,
+                         EFER_LME, EFER_NXE)
 
 BOOT_TIMEOUT_SECONDS = 60
 SETTLE_SECONDS = 0.2            # after the last line: the kernel reaches its hlt
@@ -55,15 +57,6 @@ TABLE_ENTRIES = 512
 PAGE_TABLES_START = nasm_value(MEMORY_LAYOUT_INC, "PAGE_TABLES_ADDRESS")
 PAGE_TABLES_END = nasm_value(MEMORY_LAYOUT_INC, "PAGE_TABLES_END")
 
-# Control registers and EFER (Intel SDM Vol. 3A, 2.5 and 2.2.1).
-CR0_PE = 1 << 0
-CR0_WP = 1 << 16
-CR0_PG = 1 << 31
-CR4_PAE = 1 << 5
-EFER_LME = 1 << 8
-EFER_LMA = 1 << 10
-EFER_NXE = 1 << 11
-CR3_ADDRESS_MASK = 0x000FFFFFFFFFF000
 
 # Paging-structure entry bits (Intel SDM Vol. 3A, 4.5, tables 4-15 to 4-20).
 ENTRY_PRESENT = 1 << 0

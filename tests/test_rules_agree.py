@@ -10,7 +10,7 @@ the two answers must agree.
 
 import pytest
 
-from support.elf_factory import PF_R, PF_W, Segment, data, elf64, text, write
+from support.elf_factory import PF_R, PF_W, PF_X, Segment, data, elf64, text, write
 from support.images import attempt_image, build_image
 from support.loader_lines import LOADER_HALTED
 from support.qemu import boot
@@ -149,68 +149,76 @@ def test_above_4g_message_names_the_segment_itself(tmp_path):
                        "lies above 4 GiB; this loader copies below 4 GiB only."), result.serial
 
 
+def assert_both_refuse(kernel, tmp_path, mkimage_says, loader_says):
+    """mkimage refuses `kernel` with `mkimage_says` in its complaint, and
+    stage 2 (on an image forced past mkimage) with exactly `loader_says`."""
+    accepted, complaint = mkimage_accepts(kernel, tmp_path / "checked.img")
+    assert not accepted and mkimage_says in complaint, complaint
+    outcome, result = loader_outcome(kernel, tmp_path, "32M")
+    assert outcome == loader_says, result.serial
+    return result
+
+
+def assert_both_boot(kernel, tmp_path):
+    assert mkimage_accepts(kernel, tmp_path / "checked.img")[0]
+    assert loader_outcome(kernel, tmp_path, "32M")[0] == "boots"
+
+
 def overlap_kernel(grow):
     """Code at 1 MiB whose p_memsz is grown by `grow` over the data segment
     after it (a BSS of code, as a hand-edited header would give)."""
-    code = Segment(0x100000, b"\xf4" * 0x300, flags=PF_R | 1, memsz=0x300 + grow)
+    code = Segment(0x100000, b"\xf4" * 0x300, flags=PF_R | PF_X, memsz=0x300 + grow)
     return elf64([code, data(0x101000, 0x123, bss=0x2000), data(0x104000, 0x40)],
                  entry=0x100000)
 
 
 def test_overlapping_segments_are_refused_before_anything_is_copied(tmp_path):
     kernel = write(tmp_path / "overlap.elf", overlap_kernel(0x4000))
-    accepted, complaint = mkimage_accepts(kernel, tmp_path / "checked.img")
-    assert not accepted and "overlap in memory" in complaint, complaint
-    outcome, result = loader_outcome(kernel, tmp_path, "32M")
-    assert outcome == ("stage2: error: kernel segments 0 (0x00100000-0x00104300) and "
-                       "1 (0x00101000-0x00103123) overlap in physical memory: give each "
-                       "PT_LOAD segment its own address range in the linker script."), \
-        result.serial
+    result = assert_both_refuse(
+        kernel, tmp_path, "overlap in memory",
+        "stage2: error: kernel segments 0 (0x00100000-0x00104300) and "
+        "1 (0x00101000-0x00103123) overlap in physical memory: give each "
+        "PT_LOAD segment its own address range in the linker script.")
     assert "stage2: kernel checksum ok" not in result.serial   # refused before copying
 
 
 def test_touching_segments_do_not_overlap(tmp_path):
     """Grown up to the next segment's first byte, and not beyond: it boots."""
     kernel = write(tmp_path / "touch.elf", overlap_kernel(0x1000 - 0x300))
-    assert mkimage_accepts(kernel, tmp_path / "checked.img")[0]
-    assert loader_outcome(kernel, tmp_path, "32M")[0] == "boots"
+    assert_both_boot(kernel, tmp_path)
 
 
 def test_overlapping_virtual_ranges_are_refused(tmp_path):
     """Two higher-half segments at distinct physical addresses whose
     virtual ranges overlap: the second would be mapped over the first."""
-    one = Segment(0x100000, b"\xf4" * 0x100, flags=PF_R | 1, vaddr=HIGHER_HALF + 0x100000,
+    one = Segment(0x100000, b"\xf4" * 0x100, flags=PF_R | PF_X, vaddr=HIGHER_HALF + 0x100000,
                   memsz=0x2000)
     two = Segment(0x200000, bytes(0x40), flags=PF_R | PF_W, vaddr=HIGHER_HALF + 0x101000)
     kernel = write(tmp_path / "virtual.elf", elf64([one, two], entry=HIGHER_HALF + 0x100000))
-    accepted, complaint = mkimage_accepts(kernel, tmp_path / "checked.img")
-    assert not accepted and "virtual memory" in complaint, complaint
-    outcome, result = loader_outcome(kernel, tmp_path, "32M")
-    assert outcome == ("stage2: error: kernel segments 0 (0xffffffff80100000-0xffffffff80102000)"
-                       " and 1 (0xffffffff80101000-0xffffffff80101040) overlap in virtual "
-                       "memory: give each PT_LOAD segment its own address range in the linker "
-                       "script."), result.serial
+    assert_both_refuse(
+        kernel, tmp_path, "virtual memory",
+        "stage2: error: kernel segments 0 (0xffffffff80100000-0xffffffff80102000)"
+        " and 1 (0xffffffff80101000-0xffffffff80101040) overlap in virtual "
+        "memory: give each PT_LOAD segment its own address range in the linker script.")
 
 
 def test_virtual_page_shared_with_different_physical_pages_is_refused(tmp_path):
     """No byte in common, but one virtual page that would have to map two
     physical pages: the second mapping would hide the first segment's bytes."""
-    one = Segment(0x100000, b"\xf4" * 0x100, flags=PF_R | 1, vaddr=HIGHER_HALF + 0x100000)
+    one = Segment(0x100000, b"\xf4" * 0x100, flags=PF_R | PF_X, vaddr=HIGHER_HALF + 0x100000)
     two = Segment(0x200800, bytes(0x40), flags=PF_R | PF_W, vaddr=HIGHER_HALF + 0x100800)
     kernel = write(tmp_path / "page.elf", elf64([one, two], entry=HIGHER_HALF + 0x100000))
-    accepted, complaint = mkimage_accepts(kernel, tmp_path / "checked.img")
-    assert not accepted and "share a virtual page" in complaint, complaint
-    outcome, result = loader_outcome(kernel, tmp_path, "32M")
-    assert outcome == ("stage2: error: kernel segments 0 (0xffffffff80100000-0xffffffff80100100)"
-                       " and 1 (0xffffffff80100800-0xffffffff80100840) share a virtual page "
-                       "backed by different physical pages: give each its own pages, with the "
-                       "same virtual-to-physical offset where they meet."), result.serial
+    assert_both_refuse(
+        kernel, tmp_path, "share a virtual page",
+        "stage2: error: kernel segments 0 (0xffffffff80100000-0xffffffff80100100)"
+        " and 1 (0xffffffff80100800-0xffffffff80100840) share a virtual page "
+        "backed by different physical pages: give each its own pages, with the "
+        "same virtual-to-physical offset where they meet.")
 
 
 def test_virtual_page_shared_with_the_same_physical_page_boots(tmp_path):
     """Two segments in one page at the same virtual-to-physical offset: fine."""
-    one = Segment(0x100000, b"\xf4" * 0x100, flags=PF_R | 1, vaddr=HIGHER_HALF + 0x100000)
+    one = Segment(0x100000, b"\xf4" * 0x100, flags=PF_R | PF_X, vaddr=HIGHER_HALF + 0x100000)
     two = Segment(0x100800, bytes(0x40), flags=PF_R | PF_W, vaddr=HIGHER_HALF + 0x100800)
     kernel = write(tmp_path / "same.elf", elf64([one, two], entry=HIGHER_HALF + 0x100000))
-    assert mkimage_accepts(kernel, tmp_path / "checked.img")[0]
-    assert loader_outcome(kernel, tmp_path, "32M")[0] == "boots"
+    assert_both_boot(kernel, tmp_path)

@@ -5,6 +5,7 @@ import re
 import struct
 
 from support.elf_reader import SHF_ALLOC, SHT_NOBITS, section_headers, section_headers_from_table
+from support.x86 import CR0_PE, CR0_PG, EFLAGS_IF, EFLAGS_VM
 
 PAGE = 4096
 ONE_MIB = 0x100000
@@ -19,10 +20,6 @@ DESC_P = 1 << 47
 DESC_S = 1 << 44
 DESC_CODE = 1 << 43
 DESC_READ_WRITE = 1 << 41               # code: readable; data: writable
-EFLAGS_IF = 1 << 9
-EFLAGS_VM = 1 << 17
-CR0_PE = 1 << 0
-CR0_PG = 1 << 31
 
 # Two modules: one of several sectors with every byte value, one of text
 # with a string of our own (the other's string defaults to its file name).

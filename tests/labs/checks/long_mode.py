@@ -15,17 +15,9 @@ from labs.grading import (BOOT_COMPLETE, UNTIL_LOADER_DONE, UNTIL_LOADER_HALTED,
                           hlt_kernel_image, monitor_answer)
 from support.qemu import KERNEL_EXIT_SUCCESS
 from support.sources import MEMORY_LAYOUT_INC, nasm_value
+from support.x86 import (CR0_PE, CR0_PG, CR0_WP, CR3_ADDRESS_MASK, CR4_PAE, EFER_LMA,
+                         EFER_LME, EFER_NXE)
 
-# Intel SDM Vol. 3A, 2.5 "Control Registers" and 2.2.1 "Extended Feature
-# Enable Register".
-CR0_PE = 1 << 0
-CR0_WP = 1 << 16
-CR0_PG = 1 << 31
-CR4_PAE = 1 << 5
-EFER_LME = 1 << 8
-EFER_LMA = 1 << 10
-EFER_NXE = 1 << 11
-CR3_ADDRESS_MASK = 0x000FFFFFFFFFF000
 PAGE_TABLES_ADDRESS = nasm_value(MEMORY_LAYOUT_INC, "PAGE_TABLES_ADDRESS")
 
 REGISTERS = "info registers"

@@ -12,10 +12,10 @@ Multiboot kernel whose first instruction faults shows whether the handoff
 loaded the loader's reporting IDT (fault_report_32.inc)."""
 from labs.grading import (BOOT_COMPLETE, UNTIL_LOADER_HALTED, Check, Failed, Lab, expect,
                           expect_in, last_lines)
-from support.multiboot_probe import (CR0_PE, CR0_PG, DESC_CODE, DESC_DB, DESC_L, DESC_P,
-                                     DESC_READ_WRITE, DESC_S, EFLAGS_IF, EFLAGS_VM,
-                                     descriptor_base_and_limit, probe_values)
+from support.multiboot_probe import (DESC_CODE, DESC_DB, DESC_L, DESC_P, DESC_READ_WRITE,
+                                     DESC_S, descriptor_base_and_limit, probe_values)
 from support.qemu import KERNEL_EXIT_SUCCESS
+from support.x86 import CR0_PE, CR0_PG, EFLAGS_IF, EFLAGS_VM
 
 MULTIBOOT1_MAGIC = 0x2BADB002           # Multiboot 0.6.96, 3.2: EAX at the entry
 MULTIBOOT2_MAGIC = 0x36D76289           # Multiboot2 2.0, 3.3: EAX at the entry
