@@ -48,6 +48,7 @@ from support.images import attempt_image
 from support.loader_lines import LOADER_HALTED
 from support.paths import BUILD, KERNEL_ELF, ROOT
 from support.qemu import KERNEL_EXIT_SUCCESS, boot
+from support.sources import c_define
 from support.x86 import EFLAGS_IF
 
 # A longer or different run: DIFFERENTIAL_SEED=0x1234 DIFFERENTIAL_SAMPLE=300
@@ -67,9 +68,8 @@ JUMPED = "jumping to the kernel"
 KERNEL_STARTED = "Kernel: running in 64-bit long mode"
 KERNEL_PANIC = "PANIC"
 ACCEPTABLE = ("booted", "refused", "reported", "panicked", "stopped", "broke itself")
-KERNEL_CODE_SELECTOR = int(re.search(   # the kernel's own GDT (kernel/cpu/gdt.h)
-    r"#define GDT_KERNEL_CODE_SELECTOR (0x[0-9a-fA-F]+)",
-    (ROOT / "kernel" / "cpu" / "gdt.h").read_text()).group(1), 16)
+# The kernel's own GDT's code selector.
+KERNEL_CODE_SELECTOR = c_define(ROOT / "kernel" / "cpu" / "gdt.h", "GDT_KERNEL_CODE_SELECTOR")
 
 # ELF64 header fields (System V ABI, ELF-64 Object File Format 1.5, "ELF
 # Header"): name, offset, size.

@@ -17,12 +17,10 @@ import sys
 import pytest
 
 from docs import refresh
-from support.paths import DOCS_TOOLCHAIN, ROOT, build_toolchain
+from support.marks import docs_toolchain_only
+from support.paths import ROOT
 
-quoting_build_only = pytest.mark.skipif(
-    build_toolchain() != DOCS_TOOLCHAIN,
-    reason=f"the docs quote the TOOLCHAIN={DOCS_TOOLCHAIN} build; this build is "
-           f"TOOLCHAIN={build_toolchain()}, whose addresses and sizes differ by design")
+quoting_build_only = docs_toolchain_only("the docs quote")
 
 DOCS = refresh.documents()
 DOC_IDS = [str(doc.relative_to(ROOT)) for doc in DOCS]

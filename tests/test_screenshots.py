@@ -19,7 +19,8 @@ import sys
 import pytest
 
 from pictures import make, screenshots
-from support.paths import DOCS_TOOLCHAIN, ROOT, build_toolchain
+from support.marks import docs_toolchain_only
+from support.paths import ROOT
 
 PICTURES_DIR = ROOT / "docs" / "pictures"
 NAMES = list(screenshots.PICTURES)
@@ -29,10 +30,7 @@ PNG_LIMIT_BYTES = 30 * 1024
 CELL_WIDTH, CELL_HEIGHT = 9, 16
 PNG_PALETTE = 3           # IHDR colour type: indexed colours
 
-quoting_build_only = pytest.mark.skipif(
-    build_toolchain() != DOCS_TOOLCHAIN,
-    reason=f"the screenshots show the TOOLCHAIN={DOCS_TOOLCHAIN} build; this build is "
-           f"TOOLCHAIN={build_toolchain()}, whose addresses and sizes differ by design")
+quoting_build_only = docs_toolchain_only("the screenshots show")
 
 
 @pytest.fixture(scope="module")

@@ -41,7 +41,7 @@ from support.images import build_image  # noqa: E402
 from support.loader_lines import LOADER_HALTED  # noqa: E402
 from support.paths import ROOT  # noqa: E402
 from support.qemu import boot  # noqa: E402
-from support.sources import LOADER_FIELDS_INC, nasm_value  # noqa: E402
+from support.sources import LOADER_FIELDS_INC, c_define, nasm_value  # noqa: E402
 
 VGA_SOURCE = ROOT / "kernel" / "drivers" / "vga.c"
 SHELL_PROMPT = "bootstack> "
@@ -60,15 +60,6 @@ TSC_LINE_START = "loader timestamps (TSC cycles"
 TSC_LINE_END = "memory map ("
 # The first row SeaBIOS prints: its version comes with the host's QEMU.
 SEABIOS_BANNER = re.compile(r"^(SeaBIOS \(version ).*(\))$", re.MULTILINE)
-
-
-def c_define(path, name):
-    """The number a C source #defines as NAME (read from the source, so the
-    screen's size and place are the kernel's own)."""
-    found = re.search(rf"^#define {name} (0[xX][0-9a-fA-F]+|\d+)\b", path.read_text(), re.M)
-    if not found:
-        raise LookupError(f"{path.relative_to(ROOT)} defines no {name}")
-    return int(found[1], 0)
 
 
 VGA_TEXT_BUFFER = c_define(VGA_SOURCE, "VGA_TEXT_BUFFER")

@@ -1,4 +1,5 @@
-"""Values the loader's NASM sources define, evaluated by NASM itself.
+"""Values the loader's NASM sources define, evaluated by NASM itself, and
+the plain numbers the kernel's C sources #define.
 
 Tests compare what a boot printed with these rather than with numbers
 copied into the tests, so that a change in the sources (a field added to
@@ -47,3 +48,12 @@ def nasm_value(include, expression):
     """One value, as nasm_values; remembered for the rest of the run."""
     (value,) = nasm_values([include], [expression])
     return value
+
+
+def c_define(path, name):
+    """The number the C source at `path` #defines as NAME (a plain decimal
+    or hexadecimal literal), read from the source itself."""
+    found = re.search(rf"^#define {name} (0[xX][0-9a-fA-F]+|\d+)\b", path.read_text(), re.M)
+    if not found:
+        raise LookupError(f"{path.relative_to(ROOT)} defines no {name}")
+    return int(found[1], 0)
